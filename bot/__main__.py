@@ -1,0 +1,85 @@
+"""Command line: ``python -m bot serve | socket | check-policies [DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Mode, Settings, load_settings
+from bot.policy import PolicyLoadError, load_policy
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(
+        f"  {name:<24} {text} (default: {default or 'empty'})" for name, default, text in Settings.describe()
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="jupyterhub-bot: private JupyterHub environments on Kubernetes from Slack.",
+        epilog=f"Settings come from environment variables:\n{settings_help}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve Slack's HTTP mode on $PORT at /slack/events")
+    sub.add_parser("socket", help="connect to Slack in Socket Mode with $SLACK_APP_TOKEN")
+    check = sub.add_parser("check-policies", help="validate policy files and print every problem")
+    check.add_argument("directory", nargs="?", type=Path, help="defaults to $POLICIES_DIR or ./policies")
+    return parser
+
+
+def _check_policies(directory: Path | None) -> int:
+    if directory is None:
+        try:
+            directory = load_settings("check").policies_dir
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    try:
+        policy = load_policy(directory)
+    except PolicyLoadError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(
+        f"{directory}: OK ({len(policy.roles)} roles, {len(policy.profiles)} profiles, {len(policy.clusters)} clusters)"
+    )
+    return 0
+
+
+def _run(mode: Mode) -> int:
+    try:
+        settings = load_settings(mode)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from bot.runtime import build_runtime, run_http, run_socket_mode
+
+    try:
+        runtime = build_runtime(settings, http_mode=mode == "serve")
+    except PolicyLoadError as exc:
+        for policy_problem in exc.problems:
+            print(policy_problem, file=sys.stderr)
+        return 2
+    asyncio.run(run_http(runtime) if mode == "serve" else run_socket_mode(runtime))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check-policies":
+        return _check_policies(args.directory)
+    return _run("serve" if args.command == "serve" else "socket")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

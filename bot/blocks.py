@@ -1,0 +1,254 @@
+"""Block Kit builders: plain data in, Slack message or view payloads out. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.durations import format_duration
+from bot.states import State
+from bot.store import AuditEvent, Environment
+
+__all__ = [
+    "ACTION_APPROVE",
+    "ACTION_CANCEL",
+    "ACTION_DELETE_CONFIRM",
+    "ACTION_DELETE_NOW",
+    "ACTION_DENY",
+    "ACTION_EXPIRE",
+    "ACTION_EXTEND",
+    "ACTION_KEEP",
+    "LAUNCH_FORM",
+    "Message",
+    "approval_decided",
+    "approval_request",
+    "credentials",
+    "delete_confirmation",
+    "environment_list",
+    "launch_form",
+    "status",
+    "text_message",
+]
+
+ACTION_APPROVE = "approve_request"
+ACTION_DENY = "deny_request"
+ACTION_EXPIRE = "expire_environment"
+ACTION_EXTEND = "extend_environment"
+ACTION_KEEP = "keep_environment"
+ACTION_DELETE_CONFIRM = "delete_confirmed"
+ACTION_DELETE_NOW = "delete_now"
+ACTION_CANCEL = "cancel"
+LAUNCH_FORM = "launch_form"
+
+Message = dict[str, Any]
+Block = dict[str, Any]
+
+_STATE_LABEL = {
+    State.REQUESTED: ":hourglass: requested",
+    State.PENDING_APPROVAL: ":raised_hand: waiting for approval",
+    State.APPROVED: ":white_check_mark: approved",
+    State.DEPLOYING: ":gear: deploying",
+    State.READY: ":large_green_circle: ready",
+    State.EXPIRING: ":wastebasket: being removed",
+    State.DELETED: ":black_circle: deleted",
+    State.DENIED: ":no_entry: denied",
+    State.FAILED: ":x: failed",
+}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _actions(*buttons: Block) -> Block:
+    return {"type": "actions", "elements": list(buttons)}
+
+
+def _slack_date(when: datetime) -> str:
+    """Slack renders this in each reader's own time zone."""
+    epoch = int(when.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>"
+
+
+def text_message(text: str) -> Message:
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def _summary(env: Environment, *, show_owner: bool) -> str:
+    line = f"*{env.name}* — {_STATE_LABEL[env.state_enum]} · `{env.profile}` on `{env.cluster}`"
+    if show_owner:
+        line += f" · <@{env.owner_id}>"
+    if env.url and env.state_enum is State.READY:
+        line += f"\n<{env.url}|{env.url}>"
+    if env.expires_at and env.state_enum is State.READY:
+        line += f"\nexpires {_slack_date(env.expires_at)}"
+    return line
+
+
+def environment_list(envs: Sequence[Environment], *, show_owner: bool, admin_buttons: bool, now: datetime) -> Message:
+    if not envs:
+        return text_message("No active environments." if show_owner else "You have no active environments.")
+    title = f"{len(envs)} active environment(s)"
+    blocks: list[Block] = [_section(f"*{title}*")]
+    for env in envs:
+        block = _section(_summary(env, show_owner=show_owner))
+        if admin_buttons and env.state_enum is State.READY:
+            block["accessory"] = _button("Expire", ACTION_EXPIRE, env.id, "danger")
+        blocks.append(block)
+    blocks.append(_context(f"as of {_slack_date(now)}"))
+    return {"text": title, "blocks": blocks}
+
+
+def status(env: Environment, events: Sequence[AuditEvent], *, now: datetime) -> Message:
+    lines = [
+        _summary(env, show_owner=True),
+        f"namespace `{env.namespace}` · requested {_slack_date(env.created_at)}",
+    ]
+    if env.expires_at and env.state_enum is State.READY:
+        lines.append(f"time left: {format_duration(env.expires_at - now)} · extended {env.extensions} time(s)")
+    if env.last_error:
+        lines.append(f"last problem: {env.last_error}")
+    history = "\n".join(
+        f"• {_slack_date(e.at)} {e.action}"
+        + (f" → {e.to_state.replace('_', ' ')}" if e.to_state else "")
+        + f" by {_who(e.actor)}"
+        + (f" ({e.detail})" if e.detail and e.action != "request" else "")
+        for e in events
+    )
+    blocks = [_section("\n".join(lines))]
+    if history:
+        blocks.append(_context(f"*Recent events*\n{history}"))
+    return {"text": f"{env.name}: {env.state.replace('_', ' ')}", "blocks": blocks}
+
+
+def _who(actor: str) -> str:
+    return f"<@{actor}>" if actor.startswith(("U", "W")) else actor
+
+
+def approval_request(env: Environment) -> Message:
+    text = (
+        f"<@{env.owner_id}> asks for a JupyterHub *{env.name}*: profile `{env.profile}` on "
+        f"`{env.cluster}` for {format_duration(env.lifetime)}."
+    )
+    return {
+        "text": f"Approval needed: {env.name} for <@{env.owner_id}>",
+        "blocks": [
+            _section(text),
+            _actions(
+                _button("Approve", ACTION_APPROVE, env.id, "primary"),
+                _button("Deny", ACTION_DENY, env.id, "danger"),
+            ),
+        ],
+    }
+
+
+def approval_decided(env: Environment, *, approved: bool, by: str) -> Message:
+    verdict = f"approved by <@{by}>" if approved else f"denied by <@{by}>"
+    text = (
+        f"<@{env.owner_id}>'s request for *{env.name}* (`{env.profile}` on `{env.cluster}`, "
+        f"{format_duration(env.lifetime)}) was {verdict}."
+    )
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def credentials(env: Environment, *, username: str, password: str) -> Message:
+    """Only ever sent to the owner, privately."""
+    text = f"Your JupyterHub *{env.name}* is ready: {env.url}"
+    lines = [
+        f":rocket: Your JupyterHub *{env.name}* is ready.",
+        f"*URL:* <{env.url}|{env.url}>",
+        f"*Username:* `{username}`",
+        f"*Password:* `{password}`",
+    ]
+    if env.expires_at:
+        lines.append(f"It expires {_slack_date(env.expires_at)}; `/jupyterhub extend {env.name}` gives it more time.")
+    return {"text": text, "blocks": [_section("\n".join(lines)), _context("Only you can see this message.")]}
+
+
+def delete_confirmation(env: Environment) -> Message:
+    text = f"Delete *{env.name}*? Its hub, notebooks and volumes are removed for good."
+    return {
+        "text": f"Delete {env.name}?",
+        "blocks": [
+            _section(text),
+            _actions(
+                _button(f"Delete {env.name}", ACTION_DELETE_CONFIRM, env.id, "danger"),
+                _button("Cancel", ACTION_CANCEL, env.id),
+            ),
+        ],
+    }
+
+
+def launch_form(
+    *,
+    profiles: Sequence[tuple[str, str]],
+    clusters: Sequence[str],
+    lifetimes: Sequence[timedelta],
+    default_lifetime: timedelta,
+    private_metadata: str = "",
+) -> dict[str, Any]:
+    """The modal opened by a bare ``/jupyterhub launch``; profiles are (name, description)."""
+
+    def option(value: str, label: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": label[:75]}, "value": value}
+
+    def select(block_id: str, label: str, options: list[dict[str, Any]]) -> Block:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "label": {"type": "plain_text", "text": label},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": options,
+                "initial_option": options[0],
+            },
+        }
+
+    lifetime_options = [option(format_duration(t).replace(" ", ""), format_duration(t)) for t in lifetimes]
+    default_value = format_duration(default_lifetime).replace(" ", "")
+    lifetime_block = select("lifetime", "Lifetime", lifetime_options)
+    for opt in lifetime_options:
+        if opt["value"] == default_value:
+            lifetime_block["element"]["initial_option"] = opt
+    return {
+        "type": "modal",
+        "callback_id": LAUNCH_FORM,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "Launch a JupyterHub"},
+        "submit": {"type": "plain_text", "text": "Launch"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "name",
+                "label": {"type": "plain_text", "text": "Name"},
+                "hint": {"type": "plain_text", "text": "Lowercase letters, digits and '-', e.g. thesis-hub"},
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 30},
+            },
+            select(
+                "profile",
+                "Profile",
+                [option(name, f"{name} — {desc}" if desc else name) for name, desc in profiles],
+            ),
+            select("cluster", "Cluster", [option(c, c) for c in clusters]),
+            lifetime_block,
+        ],
+    }

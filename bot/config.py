@@ -1,0 +1,102 @@
+"""Settings from environment variables, declared once with help text and checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["DEFAULT_CHART", "ConfigError", "Mode", "Settings", "load_settings"]
+
+DEFAULT_CHART = Path(__file__).resolve().parent.parent / "charts" / "jupyterhub"
+
+Mode = Literal["serve", "socket", "check"]
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class Settings(BaseModel):
+    """Every setting is an environment variable (the field's alias)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    slack_bot_token: str = Field("", alias="SLACK_BOT_TOKEN", description="Bot token (xoxb-…) for the Slack Web API.")
+    slack_signing_secret: str = Field(
+        "", alias="SLACK_SIGNING_SECRET", description="Signing secret; verifies HTTP requests from Slack."
+    )
+    slack_app_token: str = Field("", alias="SLACK_APP_TOKEN", description="App-level token (xapp-…); Socket Mode only.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", alias="SLACK_API_URL", description="Base URL of the Slack Web API."
+    )
+    admin_channel_id: str = Field(
+        "", alias="ADMIN_CHANNEL_ID", description="Channel ID for approval requests and admin alerts."
+    )
+    database_url: str = Field(
+        "sqlite:///jupyterhub-bot.db",
+        alias="DATABASE_URL",
+        pattern=r"^(sqlite|postgresql)",
+        description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user:pass@host/db.",
+    )
+    policies_dir: Path = Field(Path("policies"), alias="POLICIES_DIR", description="Folder of policy YAML files.")
+    kubeconfig: str = Field(
+        "", alias="KUBECONFIG", description="Kubeconfig file; empty means in-cluster configuration."
+    )
+    chart_ref: str = Field(
+        str(DEFAULT_CHART),
+        alias="CHART_REF",
+        description="Chart to deploy: local path, repo/chart or oci:// reference.",
+    )
+    chart_version: str = Field("", alias="CHART_VERSION", description="Chart version, for repository and OCI charts.")
+    helm_binary: str = Field("helm", alias="HELM_BINARY", description="The helm executable.")
+    deploy_timeout_seconds: int = Field(
+        600, alias="DEPLOY_TIMEOUT_SECONDS", gt=0, description="How long a deploy may take before it fails."
+    )
+    max_concurrent_deploys: int = Field(
+        4, alias="MAX_CONCURRENT_DEPLOYS", gt=0, description="Deploys and teardowns running at once."
+    )
+    sweep_interval_seconds: int = Field(
+        60, alias="SWEEP_INTERVAL_SECONDS", gt=0, description="How often expiry checks run."
+    )
+    port: int = Field(3000, alias="PORT", gt=0, lt=65536, description="HTTP port for Slack requests (serve mode).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL", description="Log level.")
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for each setting, for the README and ``--help``."""
+        return [(str(f.alias), str(f.default), str(f.description)) for f in cls.model_fields.values()]
+
+
+def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings for ``mode``; raise :class:`ConfigError` with one line per problem."""
+    env = os.environ if environ is None else environ
+    aliases = {str(f.alias) for f in Settings.model_fields.values()}
+    given = {key: value for key, value in env.items() if key in aliases and value != ""}
+    try:
+        settings = Settings.model_validate(given)
+    except ValidationError as exc:
+        raise ConfigError([f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]) from None
+
+    problems: list[str] = []
+    if mode in ("serve", "socket"):
+        if not settings.slack_bot_token:
+            problems.append("SLACK_BOT_TOKEN: required (the bot token, xoxb-…)")
+        if not settings.admin_channel_id:
+            problems.append("ADMIN_CHANNEL_ID: required (channel ID for approvals and alerts, C…)")
+    if mode == "serve" and not settings.slack_signing_secret:
+        problems.append("SLACK_SIGNING_SECRET: required in HTTP mode (app settings, Basic Information)")
+    if mode == "socket" and not settings.slack_app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN: required for Socket Mode (an app-level token, xapp-…)")
+    if not settings.policies_dir.is_dir():
+        problems.append(f"POLICIES_DIR: '{settings.policies_dir}' is not a directory")
+    if settings.kubeconfig and not Path(settings.kubeconfig.split(os.pathsep)[0]).is_file():
+        problems.append(f"KUBECONFIG: '{settings.kubeconfig}' does not exist")
+    if problems:
+        raise ConfigError(problems)
+    return settings

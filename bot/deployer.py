@@ -1,0 +1,242 @@
+"""Deploy and tear down one environment: a namespace, a Helm release of our chart, its URL.
+
+Every step is safe to repeat: an existing namespace of ours is reused, ``helm upgrade
+--install`` converges, a missing release or namespace counts as already removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyhelm3
+import pyhelm3.errors as helm_errors
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from bot.errors import DeployError, InvalidChartValues
+from bot.kube import ClusterConnection, ClusterConnections
+from bot.values import LABEL_MANAGED_BY, MANAGED_BY
+
+__all__ = ["Deployer", "HelmDeployer", "Progress", "Target", "redact"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], Awaitable[None]]
+_API_TIMEOUT = 15
+_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Target:
+    cluster: str
+    namespace: str
+    release: str
+
+    @property
+    def secret_name(self) -> str:
+        return f"{self.release}-hub"
+
+
+class Deployer(Protocol):
+    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
+        """Install or converge the release; return the hub's URL once it is ready."""
+        ...
+
+    async def teardown(self, target: Target) -> None:
+        """Remove the release and the namespace; return once the namespace is gone."""
+        ...
+
+    async def admin_password(self, target: Target) -> str: ...
+
+    async def managed_namespaces(self, cluster: str) -> dict[str, str]:
+        """Namespaces carrying our label, mapped to their environment id."""
+        ...
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _secret_strings(values: dict[str, Any]) -> list[str]:
+    hub = values.get("hub", {})
+    proxy = values.get("proxy", {})
+    return [hub.get("adminPassword", ""), hub.get("botApiToken", ""), proxy.get("secretToken", "")]
+
+
+def _helm_problem(exc: helm_errors.Error, timeout_seconds: int) -> DeployError:
+    stderr = exc.stderr.decode(errors="replace").strip()
+    lines = [line.removeprefix("Error: ").strip() for line in stderr.splitlines() if line.strip()]
+    detail = lines[-1] if lines else f"helm exited with {exc.returncode}"
+    if "schema" in stderr.lower():
+        return InvalidChartValues(f"The chart refused the environment's settings: {'; '.join(lines)}")
+    if "context deadline exceeded" in stderr or "timed out" in stderr.lower():
+        return DeployError(
+            f"The hub did not become ready within {timeout_seconds // 60} minutes "
+            "(images may be slow to pull, or the cluster is short of capacity)."
+        )
+    if isinstance(exc, helm_errors.ConnectionError):
+        return DeployError("The cluster could not be reached; please try again later.")
+    return DeployError(f"Helm could not install the hub: {detail}")
+
+
+class HelmDeployer:
+    def __init__(
+        self,
+        connections: ClusterConnections,
+        *,
+        chart_ref: str,
+        chart_version: str = "",
+        timeout_seconds: int = 600,
+    ) -> None:
+        self._connections = connections
+        self._chart_ref = chart_ref
+        self._chart_version = chart_version or None
+        self._timeout = timeout_seconds
+        self._charts: dict[str, pyhelm3.Chart] = {}
+
+    async def _chart(self, conn: ClusterConnection) -> pyhelm3.Chart:
+        if conn.name not in self._charts:
+            self._charts[conn.name] = await conn.helm.get_chart(self._chart_ref, version=self._chart_version)
+        return self._charts[conn.name]
+
+    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
+        conn = await self._connections.get(target.cluster)
+        secrets = _secret_strings(values)
+        try:
+            await self._ensure_namespace(conn, target.namespace, labels)
+            await progress("namespace created")
+            chart = await self._chart(conn)
+            await conn.helm.install_or_upgrade_release(
+                target.release,
+                chart,
+                values,
+                namespace=target.namespace,
+                create_namespace=False,
+                wait=True,
+                timeout=f"{self._timeout}s",
+            )
+            await progress("chart installed, hub ready")
+            return await self._url(conn, target)
+        except helm_errors.Error as exc:
+            problem = _helm_problem(exc, self._timeout)
+            raise type(problem)(redact(problem.user_message, secrets)) from None
+        except ApiException as exc:
+            raise DeployError(f"Kubernetes refused a request ({exc.status} {exc.reason}) while deploying.") from None
+
+    async def teardown(self, target: Target) -> None:
+        conn = await self._connections.get(target.cluster)
+        try:
+            await conn.helm.uninstall_release(
+                target.release, namespace=target.namespace, wait=True, timeout=f"{self._timeout}s"
+            )
+        except helm_errors.Error as exc:
+            # A namespace that is already gone takes the release with it.
+            if "not found" not in exc.stderr.decode(errors="replace").lower():
+                raise DeployError(
+                    f"Helm could not remove the hub: {exc.stderr.decode(errors='replace').strip()}"
+                ) from None
+        await self._delete_namespace(conn, target.namespace)
+
+    async def admin_password(self, target: Target) -> str:
+        conn = await self._connections.get(target.cluster)
+        try:
+            secret: Any = await asyncio.to_thread(
+                conn.core.read_namespaced_secret,
+                target.secret_name,
+                target.namespace,
+                _request_timeout=_API_TIMEOUT,
+            )
+        except ApiException as exc:
+            raise DeployError("The hub's credentials could not be read from the cluster.") from exc
+        return base64.b64decode(secret.data["admin-password"]).decode()
+
+    async def managed_namespaces(self, cluster: str) -> dict[str, str]:
+        conn = await self._connections.get(cluster)
+        found: Any = await asyncio.to_thread(
+            conn.core.list_namespace,
+            label_selector=f"{LABEL_MANAGED_BY}={MANAGED_BY}",
+            _request_timeout=_API_TIMEOUT,
+        )
+        return {
+            ns.metadata.name: (ns.metadata.labels or {}).get("jupyterhub-bot.io/environment-id", "")
+            for ns in found.items
+        }
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def _ensure_namespace(self, conn: ClusterConnection, name: str, labels: dict[str, str]) -> None:
+        body = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels))
+        try:
+            await asyncio.to_thread(conn.core.create_namespace, body, _request_timeout=_API_TIMEOUT)
+            return
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        existing: Any = await asyncio.to_thread(conn.core.read_namespace, name, _request_timeout=_API_TIMEOUT)
+        if (existing.metadata.labels or {}).get(LABEL_MANAGED_BY) != MANAGED_BY:
+            raise DeployError(f"The namespace `{name}` already exists and is not managed by this bot.")
+        if existing.status and existing.status.phase == "Terminating":
+            raise DeployError(f"The namespace `{name}` is still being removed; try again in a minute.")
+
+    async def _delete_namespace(self, conn: ClusterConnection, name: str) -> None:
+        try:
+            await asyncio.to_thread(conn.core.delete_namespace, name, _request_timeout=_API_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            raise DeployError(f"Kubernetes refused to delete the namespace ({exc.status} {exc.reason}).") from None
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline:
+            try:
+                await asyncio.to_thread(conn.core.read_namespace, name, _request_timeout=_API_TIMEOUT)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return
+                raise
+            await asyncio.sleep(_POLL_SECONDS)
+        raise DeployError(f"The namespace `{name}` was not removed within {self._timeout // 60} minutes.")
+
+    async def _url(self, conn: ClusterConnection, target: Target) -> str:
+        spec = conn.spec
+        if spec.base_domain:
+            ingress: Any = await asyncio.to_thread(
+                conn.networking.read_namespaced_ingress,
+                target.release,
+                target.namespace,
+                _request_timeout=_API_TIMEOUT,
+            )
+            host = ingress.spec.rules[0].host
+            return f"{'https' if spec.tls_secret else 'http'}://{host}/"
+        service: Any = await asyncio.to_thread(
+            conn.core.read_namespaced_service,
+            f"{target.release}-proxy-public",
+            target.namespace,
+            _request_timeout=_API_TIMEOUT,
+        )
+        if service.spec.type == "LoadBalancer" and service.status.load_balancer.ingress:
+            entry = service.status.load_balancer.ingress[0]
+            return f"http://{entry.hostname or entry.ip}/"
+        if service.spec.type == "ClusterIP":
+            return f"http://{service.metadata.name}.{target.namespace}.svc/"
+        node_port = next(p.node_port for p in service.spec.ports if p.node_port)
+        return f"http://{await self._node_address(conn)}:{node_port}/"
+
+    async def _node_address(self, conn: ClusterConnection) -> str:
+        if conn.spec.public_address:
+            return conn.spec.public_address
+        nodes: Any = await asyncio.to_thread(conn.core.list_node, _request_timeout=_API_TIMEOUT)
+        for kind in ("ExternalIP", "ExternalDNS", "InternalIP", "Hostname"):
+            for node in nodes.items:
+                for address in node.status.addresses or []:
+                    if address.type == kind:
+                        return str(address.address)
+        raise DeployError("The cluster has no node address to reach the hub at.")

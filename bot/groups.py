@@ -1,0 +1,56 @@
+"""Which Slack user groups a person belongs to, from ``usergroups.users.list``, cached briefly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = ["GroupDirectory"]
+
+log = logging.getLogger(__name__)
+
+
+class GroupDirectory:
+    """Looks up only the groups the policy mentions; a failed lookup counts as "not a member"."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        group_ids: Iterable[str],
+        *,
+        ttl_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._group_ids = tuple(sorted(set(group_ids)))
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        memberships = await asyncio.gather(*(self._members_of(g) for g in self._group_ids))
+        return frozenset(g for g, members in zip(self._group_ids, memberships, strict=True) if user_id in members)
+
+    async def _members_of(self, group_id: str) -> frozenset[str]:
+        cached = self._members.get(group_id)
+        if cached and self._clock() - cached[0] < self._ttl:
+            return cached[1]
+        lock = self._locks.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            cached = self._members.get(group_id)
+            if cached and self._clock() - cached[0] < self._ttl:
+                return cached[1]
+            try:
+                response = await self._client.usergroups_users_list(usergroup=group_id)
+                members = frozenset(response.get("users") or [])
+            except SlackApiError as exc:
+                log.warning("could not list members of user group %s: %s", group_id, exc.response.get("error"))
+                return cached[1] if cached else frozenset()
+            self._members[group_id] = (self._clock(), members)
+            return members

@@ -1,0 +1,39 @@
+"""Policy as data: who may do what, with which profiles, clusters, quotas and lifetimes."""
+
+from bot.policy.decide import (
+    ADMIN_VERBS,
+    Actor,
+    ExtensionLimits,
+    LaunchGrant,
+    can,
+    extension_limits,
+    grant_launch,
+    is_admin,
+    launch_choices,
+    max_lifetime_for,
+    referenced_groups,
+)
+from bot.policy.load import PolicyLoadError, load_policy
+from bot.policy.model import ClusterSpec, Defaults, Policy, Profile, Role, Verb
+
+__all__ = [
+    "ADMIN_VERBS",
+    "Actor",
+    "ClusterSpec",
+    "Defaults",
+    "ExtensionLimits",
+    "LaunchGrant",
+    "Policy",
+    "PolicyLoadError",
+    "Profile",
+    "Role",
+    "Verb",
+    "can",
+    "extension_limits",
+    "grant_launch",
+    "is_admin",
+    "launch_choices",
+    "load_policy",
+    "max_lifetime_for",
+    "referenced_groups",
+]

@@ -1,0 +1,133 @@
+"""Wire the parts together from settings, and run them in HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, utcnow
+from bot.config import Settings
+from bot.deployer import Deployer, HelmDeployer
+from bot.groups import GroupDirectory
+from bot.kube import ClusterConnections
+from bot.lifecycle import Lifecycle
+from bot.notifier import SlackNotifier
+from bot.policy import Policy, load_policy, referenced_groups
+from bot.scheduler import build_scheduler
+from bot.services import Services
+from bot.slack.app import build_app, build_client
+from bot.store import Store, make_engine
+from bot.web import make_web_app
+
+__all__ = ["Runtime", "build_runtime", "run_http", "run_socket_mode"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    policy: Policy
+    store: Store
+    client: AsyncWebClient
+    services: Services
+    bolt: AsyncApp
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self.services.lifecycle
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    deployer: Deployer | None = None,
+    clock: Clock = utcnow,
+    http_mode: bool = True,
+) -> Runtime:
+    policy = load_policy(settings.policies_dir)
+    store = Store(make_engine(settings.database_url), clock=clock)
+    store.create_schema()
+    client = build_client(settings.slack_bot_token, settings.slack_api_url)
+    if deployer is None:
+        connections = ClusterConnections(
+            policy.clusters,
+            kubeconfig=settings.kubeconfig,
+            helm_binary=settings.helm_binary,
+            helm_timeout_seconds=settings.deploy_timeout_seconds,
+        )
+        deployer = HelmDeployer(
+            connections,
+            chart_ref=settings.chart_ref,
+            chart_version=settings.chart_version,
+            timeout_seconds=settings.deploy_timeout_seconds,
+        )
+    lifecycle = Lifecycle(
+        store=store,
+        policy=policy,
+        deployer=deployer,
+        notifier=SlackNotifier(client, settings.admin_channel_id),
+        clock=clock,
+        max_concurrent=settings.max_concurrent_deploys,
+        deploy_timeout_seconds=settings.deploy_timeout_seconds,
+    )
+    services = Services(
+        policy=policy,
+        store=store,
+        lifecycle=lifecycle,
+        groups=GroupDirectory(client, referenced_groups(policy)),
+    )
+    bolt = build_app(
+        services,
+        client=client,
+        signing_secret=settings.slack_signing_secret if http_mode else None,
+    )
+    return Runtime(settings=settings, policy=policy, store=store, client=client, services=services, bolt=bolt)
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_http(runtime: Runtime) -> None:
+    scheduler = build_scheduler(runtime.lifecycle, interval_seconds=runtime.settings.sweep_interval_seconds)
+    runner = web.AppRunner(make_web_app(runtime.bolt, runtime.settings.slack_signing_secret))
+    await runner.setup()
+    site = web.TCPSite(runner, host="0.0.0.0", port=runtime.settings.port)  # noqa: S104
+    await site.start()
+    log.info("serving Slack requests on port %d at /slack/events", runtime.settings.port)
+    scheduler.start()
+    await runtime.lifecycle.resume()
+    try:
+        await _until_stopped()
+    finally:
+        scheduler.shutdown(wait=False)
+        await runner.cleanup()
+        await runtime.lifecycle.drain()
+
+
+async def run_socket_mode(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    scheduler = build_scheduler(runtime.lifecycle, interval_seconds=runtime.settings.sweep_interval_seconds)
+    handler = AsyncSocketModeHandler(runtime.bolt, runtime.settings.slack_app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    log.info("connected to Slack in Socket Mode")
+    scheduler.start()
+    await runtime.lifecycle.resume()
+    try:
+        await _until_stopped()
+    finally:
+        scheduler.shutdown(wait=False)
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        await runtime.lifecycle.drain()

@@ -1,0 +1,23 @@
+"""What listeners and jobs need, wired together once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.groups import GroupDirectory
+from bot.lifecycle import Lifecycle
+from bot.policy import Actor, Policy
+from bot.store import Store
+
+__all__ = ["Services"]
+
+
+@dataclass(frozen=True)
+class Services:
+    policy: Policy
+    store: Store
+    lifecycle: Lifecycle
+    groups: GroupDirectory
+
+    async def actor(self, user_id: str) -> Actor:
+        return Actor(user_id=user_id, groups=await self.groups.groups_of(user_id))

@@ -1,0 +1,51 @@
+"""Build the Bolt app: the Slack client, the listeners, one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.slack.listeners import register_listeners
+
+__all__ = ["build_app", "build_client"]
+
+log = logging.getLogger(__name__)
+
+
+def build_client(token: str, api_url: str) -> AsyncWebClient:
+    base_url = api_url if api_url.endswith("/") else api_url + "/"
+    return AsyncWebClient(token=token, base_url=base_url, timeout=10)
+
+
+def build_app(
+    services: Services,
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        token=client.token,
+        signing_secret=signing_secret,
+        # Socket Mode has no signature to check; HTTP mode always does.
+        request_verification_enabled=signing_secret is not None,
+        # Listeners ack first and keep working afterwards; the ack goes out at once.
+        process_before_response=False,
+    )
+
+    @app.middleware
+    async def provide_services(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        context["services"] = services
+        return await next()
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error for a %s request", body.get("type") or "slash command", exc_info=error)
+
+    register_listeners(app)
+    return app

@@ -1,0 +1,43 @@
+"""One place that turns expected failures into polite private replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot import blocks
+from bot.errors import BotError
+
+__all__ = ["reply_privately", "run_and_reply"]
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = (
+    "Something went wrong on our side and nothing was changed. The admins can see the details in the logs."
+)
+
+
+async def reply_privately(respond: AsyncRespond, message: dict[str, Any], *, replace: bool = False) -> None:
+    """An ephemeral reply through ``response_url``: only the person who acted sees it."""
+    await respond(response_type="ephemeral", replace_original=replace, **message)
+
+
+async def run_and_reply(
+    respond: AsyncRespond, work: Awaitable[dict[str, Any] | None], *, replace: bool = False
+) -> None:
+    """Await ``work``; send its message, or the reason it failed, privately.
+
+    ``replace`` swaps the message that holds the clicked button (only on success: a
+    refusal leaves the buttons where they were)."""
+    try:
+        message = await work
+    except BotError as exc:
+        message, replace = blocks.text_message(exc.user_message), False
+    except Exception:
+        log.exception("a Slack request failed")
+        message, replace = blocks.text_message(GENERIC_FAILURE), False
+    if message is not None:
+        await reply_privately(respond, message, replace=replace)

@@ -1,0 +1,334 @@
+"""Persistent state: environments and their audit trail (SQLModel; SQLite or PostgreSQL).
+
+Every change is a compare-and-set: an ``UPDATE … WHERE id = … AND <expected>``
+that affects one row or none. The loser of a race (a Slack retry, a double click,
+a second replica) changes nothing and is told so by a ``None`` result. Each
+successful change writes its audit event in the same transaction.
+
+Two nullable unique columns make launches safe across processes without locks:
+``active_key`` (owner + name) while the environment is active, and
+``quota_slot`` (owner + slot number), one per allowed environment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, event, func, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from bot.clock import Clock, utcnow
+from bot.errors import Conflict, QuotaExceeded
+from bot.names import namespace_for, release_for
+from bot.states import ACTIVE_STATES, TERMINAL_STATES, State, can_transition
+
+__all__ = ["AuditEvent", "Environment", "Store", "make_engine"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, whatever the database does with zones."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Environment(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(index=True, max_length=64)
+    owner_id: str = Field(index=True, max_length=32)
+    profile: str = Field(max_length=64)
+    cluster: str = Field(max_length=64)
+    namespace: str = Field(max_length=63)
+    release: str = Field(max_length=53)
+    state: str = Field(index=True, max_length=24)
+    lifetime_seconds: int
+    active_key: str | None = Field(default=None, unique=True, max_length=128)
+    quota_slot: str | None = Field(default=None, unique=True, max_length=64)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    ready_at: datetime | None = _when(default=None)
+    expires_at: datetime | None = _when(default=None, index=True)
+    url: str | None = None
+    extensions: int = 0
+    last_error: str | None = None
+    approval_channel: str | None = None
+    approval_ts: str | None = None
+    # Lifecycle bookkeeping for warnings and the idle sweep.
+    warnings_sent: str = ""
+    idle_warned_at: datetime | None = _when(default=None)
+    last_activity_at: datetime | None = _when(default=None)
+    hub_failures: int = 0
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+    @property
+    def lifetime(self) -> timedelta:
+        return timedelta(seconds=self.lifetime_seconds)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    environment_id: str = Field(index=True, max_length=32)
+    at: datetime = _when()
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    from_state: str | None = None
+    to_state: str | None = None
+    detail: str = ""
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Blocking database access; callers on the event loop go through ``asyncio.to_thread``."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def create_schema(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create_environment(
+        self,
+        *,
+        name: str,
+        owner_id: str,
+        profile: str,
+        cluster: str,
+        lifetime: timedelta,
+        max_environments: int,
+        namespace_prefix: str,
+        actor: str,
+    ) -> Environment:
+        """Insert a ``requested`` environment, taking a free quota slot.
+
+        Raises :class:`Conflict` if the owner already has an active environment of
+        that name and :class:`QuotaExceeded` if every slot is taken.
+        """
+        active_key = f"{owner_id}/{name}"
+        for slot in range(max_environments):
+            if self._active_count(owner_id) >= max_environments:
+                break
+            env_id = uuid.uuid4().hex
+            namespace = namespace_for(namespace_prefix, name, env_id)
+            now = self.clock()
+            env = Environment(
+                id=env_id,
+                name=name,
+                owner_id=owner_id,
+                profile=profile,
+                cluster=cluster,
+                namespace=namespace,
+                release=release_for(namespace),
+                state=State.REQUESTED,
+                lifetime_seconds=int(lifetime.total_seconds()),
+                active_key=active_key,
+                quota_slot=f"{owner_id}#{slot}",
+                created_at=now,
+                updated_at=now,
+            )
+            with Session(self.engine) as session:
+                session.add(env)
+                session.add(
+                    AuditEvent(
+                        environment_id=env_id,
+                        at=now,
+                        actor=actor,
+                        action="request",
+                        to_state=State.REQUESTED,
+                        detail=f"profile={profile} cluster={cluster} lifetime={int(lifetime.total_seconds())}s",
+                    )
+                )
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                else:
+                    session.refresh(env)
+                    return env
+            existing = self.find_active(owner_id, name)
+            if existing is not None:
+                raise Conflict(f"You already have an environment called `{name}` ({existing.state.replace('_', ' ')}).")
+        if self.find_active(owner_id, name) is not None:
+            raise Conflict(f"You already have an environment called `{name}`.")
+        raise QuotaExceeded(
+            f"You already have {self._active_count(owner_id)} active environment(s), "
+            f"the most your role allows ({max_environments}). Delete one first."
+        )
+
+    def transition(
+        self,
+        env_id: str,
+        expected: State,
+        target: State,
+        *,
+        actor: str,
+        action: str,
+        detail: str = "",
+        **changes: Any,
+    ) -> Environment | None:
+        """Move ``env_id`` from ``expected`` to ``target``; ``None`` if it was not in ``expected``."""
+        if not can_transition(expected, target):
+            raise ValueError(f"no transition from {expected} to {target}")
+        values = dict(changes, state=target)
+        if target in TERMINAL_STATES:
+            values.update(active_key=None, quota_slot=None)
+        return self.update_if(
+            env_id,
+            {"state": expected},
+            values,
+            actor=actor,
+            action=action,
+            detail=detail,
+            from_state=expected,
+            to_state=target,
+        )
+
+    def update_if(
+        self,
+        env_id: str,
+        expected: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        actor: str,
+        action: str,
+        detail: str = "",
+        from_state: str | None = None,
+        to_state: str | None = None,
+    ) -> Environment | None:
+        """Compare-and-set on any columns; writes an audit event when it wins."""
+        now = self.clock()
+        conditions = [col(Environment.id) == env_id]
+        conditions += [getattr(Environment, key) == value for key, value in expected.items()]
+        with Session(self.engine) as session:
+            result = session.exec(update(Environment).where(*conditions).values(**values, updated_at=now))
+            if result.rowcount != 1:
+                session.rollback()
+                return None
+            session.add(
+                AuditEvent(
+                    environment_id=env_id,
+                    at=now,
+                    actor=actor,
+                    action=action,
+                    from_state=from_state,
+                    to_state=to_state,
+                    detail=detail,
+                )
+            )
+            session.commit()
+            return session.get(Environment, env_id)
+
+    def record(self, env_id: str, *, actor: str, action: str, detail: str = "") -> None:
+        """An audit event that changes no state (for example: credentials re-sent)."""
+        with Session(self.engine) as session:
+            session.add(AuditEvent(environment_id=env_id, at=self.clock(), actor=actor, action=action, detail=detail))
+            session.commit()
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, env_id: str) -> Environment | None:
+        with Session(self.engine) as session:
+            return session.get(Environment, env_id)
+
+    def find_active(self, owner_id: str, name: str) -> Environment | None:
+        with Session(self.engine) as session:
+            return session.exec(select(Environment).where(Environment.active_key == f"{owner_id}/{name}")).first()
+
+    def find_by_name(self, owner_id: str, name: str) -> Environment | None:
+        """The active environment of that name, else the most recent one that ended."""
+        active = self.find_active(owner_id, name)
+        if active is not None:
+            return active
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Environment)
+                .where(Environment.owner_id == owner_id, Environment.name == name)
+                .order_by(col(Environment.created_at).desc())
+            ).first()
+
+    def list_for_owner(self, owner_id: str) -> Sequence[Environment]:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Environment)
+                .where(Environment.owner_id == owner_id, col(Environment.state).in_(ACTIVE_STATES))
+                .order_by(col(Environment.created_at))
+            ).all()
+
+    def in_states(self, states: Iterable[State]) -> Sequence[Environment]:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Environment)
+                .where(col(Environment.state).in_(list(states)))
+                .order_by(col(Environment.created_at))
+            ).all()
+
+    def list_active(self) -> Sequence[Environment]:
+        return self.in_states(ACTIVE_STATES)
+
+    def due_for_expiry(self, now: datetime) -> Sequence[Environment]:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Environment).where(
+                    Environment.state == State.READY,
+                    col(Environment.expires_at) <= now,
+                )
+            ).all()
+
+    def audit(self, env_id: str, limit: int = 10) -> Sequence[AuditEvent]:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.environment_id == env_id)
+                .order_by(col(AuditEvent.id).desc())
+                .limit(limit)
+            ).all()
+
+    def _active_count(self, owner_id: str) -> int:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count())
+                .select_from(Environment)
+                .where(Environment.owner_id == owner_id, col(Environment.state).in_(ACTIVE_STATES))
+            ).one()

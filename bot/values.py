@@ -1,0 +1,126 @@
+"""Build the Helm values for one environment: a pure function of the environment, its
+profile, its cluster and freshly generated secrets."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from bot.policy.model import ClusterSpec, Profile
+
+__all__ = [
+    "ADMIN_USER",
+    "LABEL_ENVIRONMENT",
+    "LABEL_MANAGED_BY",
+    "LABEL_OWNER",
+    "MANAGED_BY",
+    "HubSecrets",
+    "build_values",
+    "ingress_host",
+    "managed_labels",
+]
+
+ADMIN_USER = "admin"
+MANAGED_BY = "jupyterhub-bot"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_ENVIRONMENT = "jupyterhub-bot.io/environment-id"
+LABEL_OWNER = "jupyterhub-bot.io/owner"
+
+
+@dataclass(frozen=True)
+class HubSecrets:
+    admin_password: str
+    bot_api_token: str
+    proxy_token: str
+
+    @classmethod
+    def generate(cls) -> HubSecrets:
+        # 32 bytes of randomness, URL-safe: 43 characters, above JupyterHub's 32-character minimum.
+        return cls(
+            admin_password=secrets.token_urlsafe(32),
+            bot_api_token=secrets.token_hex(32),
+            proxy_token=secrets.token_hex(32),
+        )
+
+    def __repr__(self) -> str:
+        return "HubSecrets(<redacted>)"
+
+
+def managed_labels(environment_id: str, owner_id: str) -> dict[str, str]:
+    return {
+        LABEL_MANAGED_BY: MANAGED_BY,
+        LABEL_ENVIRONMENT: environment_id,
+        LABEL_OWNER: owner_id.lower(),
+    }
+
+
+def ingress_host(name: str, namespace: str, cluster: ClusterSpec) -> str | None:
+    if not cluster.base_domain:
+        return None
+    suffix = namespace.rsplit("-", 1)[-1]
+    return f"{name}-{suffix}.{cluster.base_domain}"
+
+
+def _image(reference: str) -> dict[str, str]:
+    name, _, tag = reference.rpartition(":")
+    return {"name": name, "tag": tag}
+
+
+def _half(quantity: str) -> str:
+    """A guarantee of half the limit, in the limit's own unit where it divides evenly."""
+    digits = quantity.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    unit = quantity[len(digits) :]
+    value = float(digits) / 2
+    if unit == "" and value < 1:
+        return f"{int(value * 1000)}m"
+    return f"{value:g}{unit}"
+
+
+def build_values(
+    *,
+    environment_id: str,
+    owner_id: str,
+    name: str,
+    namespace: str,
+    profile: Profile,
+    cluster: ClusterSpec,
+    secrets_: HubSecrets,
+    idle_timeout_seconds: int,
+) -> dict[str, Any]:
+    host = ingress_host(name, namespace, cluster)
+    storage_class = cluster.storage_class or ""
+    return {
+        "hub": {
+            "adminUser": ADMIN_USER,
+            "adminPassword": secrets_.admin_password,
+            "botApiToken": secrets_.bot_api_token,
+            "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": storage_class}},
+        },
+        "proxy": {
+            "secretToken": secrets_.proxy_token,
+            "service": {"type": "ClusterIP" if host else cluster.service_type},
+        },
+        "ingress": {
+            "enabled": host is not None,
+            "host": host or "",
+            "className": cluster.ingress_class or "",
+            "tls": {"secretName": cluster.tls_secret or ""},
+        },
+        "singleuser": {
+            "image": _image(profile.image),
+            "cpu": {"guarantee": profile.cpu_guarantee or _half(profile.cpu), "limit": profile.cpu},
+            "memory": {
+                "guarantee": profile.memory_guarantee or _half(profile.memory),
+                "limit": profile.memory,
+            },
+            "storage": {
+                "enabled": profile.storage is not None,
+                "size": profile.storage or "1Gi",
+                "storageClassName": storage_class,
+            },
+            "maxServers": profile.max_users,
+        },
+        "cull": {"enabled": True, "timeout": idle_timeout_seconds, "every": 300},
+        "labels": managed_labels(environment_id, owner_id),
+    }
