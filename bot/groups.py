@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -49,8 +50,16 @@ class GroupDirectory:
             try:
                 response = await self._client.usergroups_users_list(usergroup=group_id)
                 members = frozenset(response.get("users") or [])
-            except SlackApiError as exc:
-                log.warning("could not list members of user group %s: %s", group_id, exc.response.get("error"))
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not list members of user group %s: %s", group_id, _reason(exc))
                 return cached[1] if cached else frozenset()
             self._members[group_id] = (self._clock(), members)
             return members
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data
+        error = data.get("error") if isinstance(data, dict) else None
+        return f"HTTP {exc.response.status_code} {error or ''}".strip()
+    return type(exc).__name__

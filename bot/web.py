@@ -22,12 +22,19 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
+def _signed_by_slack(verifier: SignatureVerifier, body: bytes, request: web.Request) -> bool:
+    try:
+        return verifier.is_valid_request(body, dict(request.headers))
+    except ValueError:  # a timestamp header that is not a number
+        return False
+
+
 def make_web_app(bolt: AsyncApp, signing_secret: str) -> web.Application:
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
         body = await request.read()
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        if not _signed_by_slack(verifier, body, request):
             return web.json_response({"error": "invalid or stale signature"}, status=401)
         try:
             bolt_request = await to_bolt_request(request)

@@ -30,7 +30,6 @@ def build_app(
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
-        token=client.token,
         signing_secret=signing_secret,
         # Socket Mode has no signature to check; HTTP mode always does.
         request_verification_enabled=signing_secret is not None,

@@ -1,0 +1,107 @@
+"""list, status, creds, extend, delete, expiry and the admin's Expire button."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.states import State
+from tests.contract.conftest import ADMIN, NOBODY, STUDENT, BotUnderTest, assert_acked
+
+
+async def _ready(bot: BotUnderTest, name: str = "lab") -> None:
+    assert_acked(await bot.slack.slash_command(STUDENT, f"launch {name}"))
+    await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
+    await bot.settle()
+
+
+async def _answer(bot: BotUnderTest, user: str, text: str) -> str:
+    before = len(bot.slack.find("response_url"))
+    assert_acked(await bot.slack.slash_command(user, text))
+    answers = await bot.slack.wait_for("response_url", count=before + 1)
+    return answers[-1].text_blob
+
+
+async def test_list_shows_own_and_all_for_admins(bot: BotUnderTest) -> None:
+    assert "no active environments" in await _answer(bot, STUDENT, "list")
+    await _ready(bot)
+    own = await _answer(bot, STUDENT, "list")
+    assert "*lab*" in own and "ready" in own and "hubs.example.test" in own
+    assert "Only platform admins" in await _answer(bot, STUDENT, "list all")
+    everyone = await _answer(bot, ADMIN, "list all")
+    assert f"<@{STUDENT}>" in everyone and "expire_environment" in everyone
+
+
+async def test_status_shows_details_and_recent_events(bot: BotUnderTest) -> None:
+    await _ready(bot)
+    status = await _answer(bot, STUDENT, "status lab")
+    assert "namespace `jh-lab-" in status and "time left: 8h" in status
+    assert "ready" in status and "auto-approve" in status
+    assert "no environment called `nope`" in await _answer(bot, STUDENT, "status nope")
+
+
+async def test_creds_are_resent_by_dm_only(bot: BotUnderTest) -> None:
+    await _ready(bot)
+    answer = await _answer(bot, STUDENT, "creds lab")
+    assert "sent the URL and login for *lab*" in answer
+    dms = await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob, count=2)
+    assert {d.args["channel"] for d in dms} == {"D0STUDENT"}
+    assert "*Password:*" not in answer
+
+
+async def test_extend_within_policy_and_refused_past_the_cap(bot: BotUnderTest) -> None:
+    await _ready(bot)
+    env = bot.environment(STUDENT, "lab")
+    assert "now expires" in await _answer(bot, STUDENT, "extend lab 4h")
+    assert bot.environment(STUDENT, "lab").expires_at == env.expires_at + timedelta(hours=4)
+    refused = await _answer(bot, STUDENT, "extend lab 1d")
+    assert "maximum lifetime of 1d" in refused
+    assert "now expires" in await _answer(bot, STUDENT, "extend lab 1h")
+    assert "the most your role allows (2)" in await _answer(bot, STUDENT, "extend lab 1h")
+    assert bot.environment(STUDENT, "lab").extensions == 2
+
+
+async def test_delete_asks_for_confirmation_then_tears_down(bot: BotUnderTest) -> None:
+    await _ready(bot)
+    confirm = await _answer(bot, STUDENT, "delete lab")
+    assert "delete_confirmed" in confirm
+    env = bot.environment(STUDENT, "lab")
+    assert env.state == State.READY
+
+    assert_acked(await bot.slack.click(NOBODY, "delete_confirmed", env.id))
+    [refused] = await bot.slack.wait_for("response_url", lambda c: "only delete your own" in c.args["text"])
+    assert refused.args["replace_original"] is False
+    assert bot.environment(STUDENT, "lab").state == State.READY
+
+    assert_acked(await bot.slack.click(STUDENT, "delete_confirmed", env.id))
+    [gone] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob)
+    assert gone.args["channel"] == "D0STUDENT" and "deleted by its owner" in gone.args["text"]
+    await bot.settle()
+    assert bot.runtime.store.get(env.id).state == State.DELETED
+    assert env.namespace not in bot.deployer.releases
+
+
+async def test_lifetime_expiry_tears_down_once_and_tells_the_owner(bot: BotUnderTest) -> None:
+    await _ready(bot)
+    env = bot.environment(STUDENT, "lab")
+    assert await bot.runtime.lifecycle.expire_due() == 0
+    bot.clock.advance(env.lifetime + timedelta(seconds=1))
+    assert await bot.runtime.lifecycle.expire_due() == 1
+    assert await bot.runtime.lifecycle.expire_due() == 0
+    [told] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob)
+    assert "its lifetime ended" in told.args["text"]
+    await bot.settle()
+    assert bot.runtime.store.get(env.id).state == State.DELETED
+    assert len(bot.deployer.teardowns) == 1
+
+
+async def test_admin_expire_button(bot: BotUnderTest) -> None:
+    await _ready(bot)
+    env = bot.environment(STUDENT, "lab")
+    assert_acked(await bot.slack.click(STUDENT, "expire_environment", env.id))
+    await bot.slack.wait_for("response_url", lambda c: "Only platform admins may expire" in c.args["text"])
+    assert_acked(await bot.slack.click(ADMIN, "expire_environment", env.id))
+    await bot.slack.wait_for("response_url", lambda c: "Removing *lab*" in c.args["text"])
+    [told] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob)
+    assert f"expired by <@{ADMIN}>" in told.args["text"]
+    await bot.settle()
+    assert bot.runtime.store.get(env.id).state == State.DELETED

@@ -1,0 +1,68 @@
+"""What arrives at /slack/events that is not a well-formed, signed request."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.contract.conftest import STUDENT, BotUnderTest, assert_acked
+
+
+async def test_forged_signature_is_401_and_does_nothing(bot: BotUnderTest) -> None:
+    reply = await bot.slack.slash_command(STUDENT, "launch forged", secret="not-the-signing-secret")
+    assert reply.status == 401
+    assert bot.slack.calls == []
+    assert bot.environment(STUDENT, "forged") is None
+
+
+async def test_stale_timestamp_is_401(bot: BotUnderTest) -> None:
+    reply = await bot.slack.slash_command(STUDENT, "launch replayed", timestamp=int(time.time()) - 10 * 60)
+    assert reply.status == 401
+    assert bot.environment(STUDENT, "replayed") is None
+
+
+async def test_missing_signature_headers_are_401(bot: BotUnderTest) -> None:
+    reply = await bot.slack.send({"command": "/jupyterhub", "text": "list"},
+                                 headers={"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""})
+    assert reply.status == 401
+
+
+async def test_malformed_payload_json_is_400(bot: BotUnderTest) -> None:
+    reply = await bot.slack.send({"payload": "{not json"})
+    assert reply.status == 400
+    assert "malformed" in reply.json()["error"]
+
+
+async def test_oversized_body_is_rejected(bot: BotUnderTest) -> None:
+    reply = await bot.slack.send({"text": "x" * (2 * 1024 * 1024)})
+    assert reply.status == 413
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("fly away", "I don't know the command `fly`"),
+        ("launch Bad_Name", "not a valid name"),
+        ("launch a b", "takes one name"),
+        ("launch x colour=red", "does not know the option `colour`"),
+        ("launch x ttl=forever", "is not a duration"),
+        ("status", "takes exactly one environment name"),
+        ('launch "unclosed', "a quote is not closed"),
+        ("", "*Usage:*"),
+    ],
+)
+async def test_bad_command_text_gets_a_specific_usage_message_in_the_ack(
+    bot: BotUnderTest, text: str, expected: str
+) -> None:
+    reply = await bot.slack.slash_command(STUDENT, text)
+    assert_acked(reply)
+    assert expected in reply.text
+    assert bot.slack.find("response_url") == []
+
+
+async def test_unknown_button_is_acknowledged_without_error(bot: BotUnderTest) -> None:
+    reply = await bot.slack.send({"payload": json.dumps({"type": "block_actions", "user": {"id": STUDENT},
+                                                          "actions": [{"action_id": "mystery", "value": "x"}]})})
+    assert reply.status in (200, 404)

@@ -1,0 +1,295 @@
+"""A local stand-in for Slack that speaks Slack's wire protocol.
+
+Towards the bot it plays both of Slack's roles:
+- it *sends* what Slack sends: slash commands and interaction payloads, form-encoded
+  and signed with the signing secret (``v0:{timestamp}:{body}``, HMAC-SHA256);
+- it *answers* the Web API (``POST /api/<method>``) and ``response_url`` posts the
+  way Slack does, recording every call so tests can assert on them.
+
+Nothing in the bot or in Bolt is patched: the bot is configured with
+``SLACK_API_URL`` pointing here, exactly as an operator would point it at Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+__all__ = ["ApiCall", "SlackEmulator", "SlackReply", "sign"]
+
+TEAM_ID = "T0TEST"
+BOT_USER = "UBOT"
+
+
+def sign(signing_secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's request signature."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Web API call or response_url post the bot made."""
+
+    method: str  # e.g. "chat.postMessage", or "response_url"
+    args: dict[str, Any]
+    at: float
+
+    @property
+    def text_blob(self) -> str:
+        """Everything a person could read in this call, for secret scans."""
+        return json.dumps(self.args, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class SlackReply:
+    """What the bot answered to a request from "Slack"."""
+
+    status: int
+    body: str
+    elapsed: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def text(self) -> str:
+        """The message of an acknowledgement: Slack accepts plain text or JSON with ``text``."""
+        if self.body.startswith("{"):
+            return str(self.json().get("text", ""))
+        return self.body
+
+
+@dataclass
+class _Failure:
+    status: int
+    remaining: int
+    error: str = ""
+
+
+@dataclass
+class SlackEmulator:
+    signing_secret: str
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    calls: list[ApiCall] = field(default_factory=list)
+    bot_url: str = ""
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._failures: dict[str, _Failure] = {}
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.base_url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{token}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._session = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        if self._session:
+            await self._session.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def fail(self, method: str, *, status: int = 200, error: str = "", times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` fail (HTTP ``status``, or ok=false ``error``)."""
+        self._failures[method] = _Failure(status=status, remaining=times, error=error)
+
+    # -- the Web API ---------------------------------------------------------------------------
+
+    async def _record(self, method: str, args: dict[str, Any]) -> None:
+        async with self._changed:
+            self.calls.append(ApiCall(method, args, time.monotonic()))
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.method == "POST":
+            args.update(await request.post())
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        failure = self._failures.get(method)
+        if failure and failure.remaining > 0:
+            failure.remaining -= 1
+            await self._record(f"{method}!failed", args)
+            if failure.status == 429:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+            if failure.status >= 500:
+                return web.Response(status=failure.status, text="internal error")
+            return web.json_response({"ok": False, "error": failure.error or "fatal_error"})
+        await self._record(method, args)
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "jupyterhub",
+                    "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0TEST", "is_enterprise_install": False}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or ts,
+                    "message": {"text": args.get("text", ""), "blocks": args.get("blocks", [])}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method in ("views.open", "views.update", "views.publish", "views.push"):
+            return {"ok": True, "view": dict(args.get("view") or {}, id=f"V{next(self._ts):08d}")}
+        if method == "usergroups.users.list":
+            group = str(args.get("usergroup", ""))
+            if group not in self.groups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": self.groups[group]}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        payload = await request.json()
+        await self._record("response_url", dict(payload, _token=request.match_info["token"]))
+        return web.Response(text="ok")
+
+    # -- waiting on what the bot did ---------------------------------------------------------
+
+    def find(self, method: str, predicate: Callable[[ApiCall], bool] = lambda _c: True) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method and predicate(c)]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[ApiCall], bool] = lambda _c: True,
+        *,
+        timeout: float = 10.0,
+        count: int = 1,
+    ) -> list[ApiCall]:
+        """Wait until ``count`` calls of ``method`` match ``predicate``; return them."""
+
+        def ready() -> bool:
+            return len(self.find(method, predicate)) >= count
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            except TimeoutError:
+                seen = "\n".join(f"  {c.method}: {c.text_blob[:300]}" for c in self.calls[-15:])
+                raise AssertionError(f"no {count} matching {method} call(s) within {timeout}s; last calls:\n{seen}") from None
+        return self.find(method, predicate)
+
+    def dms_to(self, user_id: str) -> list[ApiCall]:
+        channel = "D" + user_id.lstrip("U")
+        return self.find("chat.postMessage", lambda c: c.args.get("channel") == channel)
+
+    # -- what Slack sends to the bot ---------------------------------------------------------
+
+    async def send(self, form: dict[str, str], *, timestamp: int | None = None, secret: str | None = None,
+                   headers: dict[str, str] | None = None, raw_body: bytes | None = None) -> SlackReply:
+        """POST a form-encoded, signed request to the bot, as Slack does."""
+        assert self._session is not None
+        body = raw_body if raw_body is not None else urlencode(form).encode()
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        request_headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": sign(secret or self.signing_secret, stamp, body),
+        }
+        request_headers.update(headers or {})
+        started = time.monotonic()
+        async with self._session.post(self.bot_url, data=body, headers=request_headers) as response:
+            text = await response.text()
+            return SlackReply(response.status, text, time.monotonic() - started)
+
+    def _response_url_for(self) -> str:
+        return f"{self.base_url}/response/{next(self._ts)}"
+
+    async def slash_command(self, user_id: str, text: str, *, channel_id: str = "CGENERAL", **kwargs: Any) -> SlackReply:
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "test",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/jupyterhub",
+            "text": text,
+            "api_app_id": "A0TEST",
+            "is_enterprise_install": "false",
+            "response_url": self._response_url_for(),
+            "trigger_id": f"{next(self._ts)}.trigger",
+        }
+        return await self.send(form, **kwargs)
+
+    async def click(self, user_id: str, action_id: str, value: str, *, message: ApiCall | None = None,
+                    channel_id: str = "CGENERAL", **kwargs: Any) -> SlackReply:
+        """A button click (``block_actions``) on ``message`` (a recorded call that carried it)."""
+        container: dict[str, Any] = {"type": "message", "channel_id": channel_id, "is_ephemeral": True}
+        original: dict[str, Any] = {}
+        if message is not None and message.method == "chat.postMessage":
+            channel_id = str(message.args.get("channel"))
+            container = {"type": "message", "channel_id": channel_id, "message_ts": "1.000001", "is_ephemeral": False}
+            original = {"type": "message", "ts": "1.000001", "text": message.args.get("text", ""),
+                        "blocks": message.args.get("blocks", [])}
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0TEST",
+            "token": "legacy-verification-token",
+            "container": container,
+            "trigger_id": f"{next(self._ts)}.trigger",
+            "channel": {"id": channel_id, "name": "channel"},
+            "message": original,
+            "response_url": self._response_url_for(),
+            "actions": [{
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "text": {"type": "plain_text", "text": action_id},
+                "action_ts": f"{time.time():.6f}",
+            }],
+        }
+        return await self.send({"payload": json.dumps(payload)}, **kwargs)
+
+    async def submit_view(self, user_id: str, view: dict[str, Any], values: dict[str, Any], **kwargs: Any) -> SlackReply:
+        """Submit a modal the bot opened, with ``values`` as Slack's ``view.state.values``."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0TEST",
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ts)}.trigger",
+            "view": dict(view, id="V0FORM", team_id=TEAM_ID, state={"values": values}, hash="1.abc"),
+            "response_urls": [],
+        }
+        return await self.send({"payload": json.dumps(payload)}, **kwargs)
