@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.durations import format_duration, parse_duration
+from bot.names import namespace_for, release_for, validate_env_name
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30m", 1800), ("8h", 28800), ("3d", 259200), ("1w", 604800), ("1d12h", 129600), (" 2H ", 7200), ("90s", 90)],
+)
+def test_parse_duration(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "h", "8", "3 days", "-1h", "0m", "1.5h", "8hh"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="duration|zero"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(timedelta(hours=50), "2d 2h"), (timedelta(minutes=45), "45m"), (timedelta(seconds=-5), "0s"),
+     (timedelta(hours=8), "8h")],
+)
+def test_format_duration(value: timedelta, text: str) -> None:
+    assert format_duration(value) == text
+
+
+@pytest.mark.parametrize("name", ["a", "my-hub", "x1", "a" * 30])
+def test_valid_names(name: str) -> None:
+    assert validate_env_name(name) is None
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "-a", "a-", "A", "a_b", "a.b", "a" * 31])
+def test_invalid_names(name: str) -> None:
+    assert validate_env_name(name)
+
+
+@given(
+    st.from_regex(r"[a-z]([-a-z0-9]{0,28}[a-z0-9])?", fullmatch=True),
+    st.uuids(),
+    st.from_regex(r"[a-z][-a-z0-9]{0,11}", fullmatch=True),
+)
+def test_namespaces_are_valid_dns_labels_and_releases_fit_helm(name: str, env_id: object, prefix: str) -> None:
+    namespace = namespace_for(prefix, name, str(env_id).replace("-", ""))
+    assert len(namespace) <= 63 and len(release_for(namespace)) <= 53
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", namespace)
+    assert namespace.startswith(prefix + name + "-")
+
+
+def test_same_name_different_ids_never_collide() -> None:
+    assert namespace_for("jh-", "hub", "aaaaaa00") != namespace_for("jh-", "hub", "bbbbbb00")

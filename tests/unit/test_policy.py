@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import LifetimeTooLong, NotAllowed, UsageError
+from bot.policy import Actor, can, extension_limits, grant_launch, is_admin, launch_choices, load_policy
+from bot.policy.load import PolicyLoadError
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT_POLICIES = REPO / "tests" / "contract" / "policies"
+
+
+@pytest.fixture(scope="module")
+def policy():  # type: ignore[no-untyped-def]
+    return load_policy(CONTRACT_POLICIES)
+
+
+STUDENT = Actor("U1", frozenset({"S0STUDENTS"}))
+RESEARCHER = Actor("U2", frozenset({"S0RESEARCH"}))
+BOTH = Actor("U3", frozenset({"S0STUDENTS", "S0RESEARCH"}))
+ADMIN = Actor("U4", frozenset({"S0ADMINS"}))
+NOBODY = Actor("U5")
+
+
+def test_shipped_example_policy_is_valid() -> None:
+    policy = load_policy(REPO / "policies")
+    assert policy.roles and policy.profiles and policy.clusters
+
+
+def test_deny_by_default(policy) -> None:  # type: ignore[no-untyped-def]
+    assert not any(can(policy, NOBODY, verb) for verb in ("launch", "list", "approve", "expire"))
+    with pytest.raises(NotAllowed, match="not allowed to launch"):
+        grant_launch(policy, NOBODY, profile=None, cluster=None, lifetime=None)
+
+
+def test_defaults_and_caps(policy) -> None:  # type: ignore[no-untyped-def]
+    grant = grant_launch(policy, STUDENT, profile=None, cluster=None, lifetime=None)
+    assert (grant.profile, grant.cluster, grant.lifetime, grant.max_environments) == ("small", "dev", timedelta(hours=8), 1)
+    assert not grant.approval_required
+    with pytest.raises(LifetimeTooLong, match="at most 1d") as caught:
+        grant_launch(policy, STUDENT, profile=None, cluster=None, lifetime=timedelta(days=2))
+    assert caught.value.field == "lifetime"
+
+
+def test_profile_refusals_name_the_field(policy) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotAllowed) as not_yours:
+        grant_launch(policy, STUDENT, profile="large", cluster=None, lifetime=None)
+    assert not_yours.value.field == "profile"
+    with pytest.raises(UsageError) as unknown:
+        grant_launch(policy, STUDENT, profile="gpu", cluster=None, lifetime=None)
+    assert "no profile called `gpu`" in unknown.value.user_message
+
+
+def test_most_generous_matching_role_wins(policy) -> None:  # type: ignore[no-untyped-def]
+    small = grant_launch(policy, BOTH, profile="small", cluster=None, lifetime=None)
+    assert not small.approval_required and small.max_environments == 2
+    large = grant_launch(policy, BOTH, profile="large", cluster=None, lifetime=timedelta(days=5))
+    assert large.approval_required
+
+
+def test_admin_rights(policy) -> None:  # type: ignore[no-untyped-def]
+    assert is_admin(policy, ADMIN) and not is_admin(policy, RESEARCHER)
+    assert can(policy, ADMIN, "approve") and not can(policy, ADMIN, "launch")
+    assert launch_choices(policy, ADMIN) == ([], [])
+    assert launch_choices(policy, RESEARCHER) == (["small", "large"], ["dev"])
+
+
+def test_extension_limits(policy) -> None:  # type: ignore[no-untyped-def]
+    limits = extension_limits(policy, STUDENT, "small", "dev")
+    assert limits.max_lifetime == timedelta(days=1) and limits.max_extensions == 2
+    assert extension_limits(policy, NOBODY, "small", "dev").max_extensions == 0
+
+
+def _write(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+
+
+def test_load_errors_name_file_path_and_problem(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", "roles:\n  r:\n    members: [alice]\n    allow: [launch]\n    profiles: [p]\n"
+                               "    clusters: [c]\n    max_lifetime: soon\n")
+    _write(tmp_path, "b.yaml", "profiles:\n  p: {image: 'x:1', cpu: lots, memory: 1Gi}\n")
+    _write(tmp_path, "c.yaml", "clusters: [not, a, mapping]\n")
+    _write(tmp_path, "d.yaml", "roles: {\n")
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy(tmp_path)
+    lines = [str(p) for p in caught.value.problems]
+    assert any(line.startswith(f"{tmp_path / 'a.yaml'}: roles.r.members:") and "'alice'" in line for line in lines)
+    assert any("roles.r.max_lifetime: 'soon' is not a duration" in line for line in lines)
+    assert any(line.startswith(f"{tmp_path / 'b.yaml'}: profiles.p.cpu:") for line in lines)
+    assert any(line.startswith(f"{tmp_path / 'c.yaml'}: clusters:") for line in lines)
+    assert any(line.startswith(f"{tmp_path / 'd.yaml'}: line ") and "not valid YAML" in line for line in lines)
+
+
+def test_cross_references_and_duplicates(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", "roles:\n  r:\n    members: ['*']\n    allow: [launch]\n    profiles: [ghost]\n"
+                               "    clusters: [dev]\nclusters:\n  dev: {}\n")
+    _write(tmp_path, "b.yaml", "clusters:\n  dev: {}\n")
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy(tmp_path)
+    lines = [str(p) for p in caught.value.problems]
+    assert f"{tmp_path / 'b.yaml'}: clusters.dev: already defined in {tmp_path / 'a.yaml'}" in lines
+
+
+def test_unknown_profile_reference(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", "roles:\n  r:\n    members: ['*']\n    allow: [launch]\n    profiles: [ghost]\n"
+                               "    clusters: [dev]\nclusters:\n  dev: {}\n")
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [f"{tmp_path / 'a.yaml'}: roles.r.profiles: unknown profile 'ghost'"]
+
+
+def test_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(PolicyLoadError, match="no policy files"):
+        load_policy(tmp_path)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from bot.policy import ClusterSpec, Profile
+from bot.values import HubSecrets, build_values, ingress_host
+
+
+def test_values_for_a_node_port_cluster() -> None:
+    secrets = HubSecrets(admin_password="p" * 43, bot_api_token="t" * 64, proxy_token="x" * 64)
+    values = build_values(
+        environment_id="abc123",
+        owner_id="U0STUDENT",
+        name="lab",
+        namespace="jh-lab-abc123",
+        profile=Profile(image="quay.io/jupyter/minimal-notebook:2025-06-30", cpu="2", memory="4Gi", storage="5Gi"),
+        cluster=ClusterSpec(),
+        secrets_=secrets,
+        idle_timeout_seconds=7200,
+    )
+    assert values == {
+        "hub": {
+            "adminUser": "admin",
+            "adminPassword": "p" * 43,
+            "botApiToken": "t" * 64,
+            "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": ""}},
+        },
+        "proxy": {"secretToken": "x" * 64, "service": {"type": "NodePort"}},
+        "ingress": {"enabled": False, "host": "", "className": "", "tls": {"secretName": ""}},
+        "singleuser": {
+            "image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2025-06-30"},
+            "cpu": {"guarantee": "1", "limit": "2"},
+            "memory": {"guarantee": "2Gi", "limit": "4Gi"},
+            "storage": {"enabled": True, "size": "5Gi", "storageClassName": ""},
+            "maxServers": 5,
+        },
+        "cull": {"enabled": True, "timeout": 7200, "every": 300},
+        "labels": {
+            "app.kubernetes.io/managed-by": "jupyterhub-bot",
+            "jupyterhub-bot.io/environment-id": "abc123",
+            "jupyterhub-bot.io/owner": "u0student",
+        },
+    }
+
+
+def test_ingress_when_the_cluster_has_a_base_domain() -> None:
+    cluster = ClusterSpec(base_domain="hubs.example.com", ingress_class="nginx", tls_secret="wild")
+    assert ingress_host("lab", "jh-lab-abc123", cluster) == "lab-abc123.hubs.example.com"
+    values = build_values(
+        environment_id="abc123", owner_id="U1", name="lab", namespace="jh-lab-abc123",
+        profile=Profile(image="i:1", cpu="500m", memory="1Gi", storage=None),
+        cluster=cluster, secrets_=HubSecrets.generate(), idle_timeout_seconds=60,
+    )
+    assert values["ingress"] == {"enabled": True, "host": "lab-abc123.hubs.example.com", "className": "nginx",
+                                 "tls": {"secretName": "wild"}}
+    assert values["proxy"]["service"]["type"] == "ClusterIP"
+    assert values["singleuser"]["cpu"] == {"guarantee": "250m", "limit": "500m"}
+    assert values["singleuser"]["storage"]["enabled"] is False
+
+
+def test_generated_secrets_are_long_distinct_and_never_printed() -> None:
+    one, two = HubSecrets.generate(), HubSecrets.generate()
+    assert len(one.admin_password) >= 32 and one.admin_password != two.admin_password
+    assert one.admin_password not in repr(one) and one.admin_password not in str(one)
