@@ -76,7 +76,9 @@ async def test_deny(bot: BotUnderTest) -> None:
 async def test_two_approve_clicks_at_once_deploy_once(bot: BotUnderTest) -> None:
     posted = await _request(bot)
     env_id = _button_value(posted, "approve_request")
-    replies = await asyncio.gather(*(bot.slack.click(ADMIN, "approve_request", env_id, message=posted) for _ in range(2)))
+    replies = await asyncio.gather(
+        *(bot.slack.click(ADMIN, "approve_request", env_id, message=posted) for _ in range(2))
+    )
     for reply in replies:
         assert_acked(reply)
     [already] = await bot.slack.wait_for("response_url", lambda c: "already handled" in c.args["text"])

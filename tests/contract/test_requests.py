@@ -24,8 +24,9 @@ async def test_stale_timestamp_is_401(bot: BotUnderTest) -> None:
 
 
 async def test_missing_signature_headers_are_401(bot: BotUnderTest) -> None:
-    reply = await bot.slack.send({"command": "/jupyterhub", "text": "list"},
-                                 headers={"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""})
+    reply = await bot.slack.send(
+        {"command": "/jupyterhub", "text": "list"}, headers={"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""}
+    )
     assert reply.status == 401
 
 
@@ -63,6 +64,11 @@ async def test_bad_command_text_gets_a_specific_usage_message_in_the_ack(
 
 
 async def test_unknown_button_is_acknowledged_without_error(bot: BotUnderTest) -> None:
-    reply = await bot.slack.send({"payload": json.dumps({"type": "block_actions", "user": {"id": STUDENT},
-                                                          "actions": [{"action_id": "mystery", "value": "x"}]})})
+    reply = await bot.slack.send(
+        {
+            "payload": json.dumps(
+                {"type": "block_actions", "user": {"id": STUDENT}, "actions": [{"action_id": "mystery", "value": "x"}]}
+            )
+        }
+    )
     assert reply.status in (200, 404)

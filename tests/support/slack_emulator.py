@@ -145,7 +145,9 @@ class SlackEmulator:
             failure.remaining -= 1
             await self._record(f"{method}!failed", args)
             if failure.status == 429:
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
+                )
             if failure.status >= 500:
                 return web.Response(status=failure.status, text="internal error")
             return web.json_response({"ok": False, "error": failure.error or "fatal_error"})
@@ -155,13 +157,25 @@ class SlackEmulator:
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         if method == "auth.test":
-            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "jupyterhub",
-                    "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0TEST", "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test",
+                "user": "jupyterhub",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER,
+                "bot_id": "B0TEST",
+                "is_enterprise_install": False,
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
         if method in ("chat.postMessage", "chat.update"):
-            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or ts,
-                    "message": {"text": args.get("text", ""), "blocks": args.get("blocks", [])}}
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": args.get("ts") or ts,
+                "message": {"text": args.get("text", ""), "blocks": args.get("blocks", [])},
+            }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method in ("views.open", "views.update", "views.publish", "views.push"):
@@ -201,7 +215,9 @@ class SlackEmulator:
                 await asyncio.wait_for(self._changed.wait_for(ready), timeout)
             except TimeoutError:
                 seen = "\n".join(f"  {c.method}: {c.text_blob[:300]}" for c in self.calls[-15:])
-                raise AssertionError(f"no {count} matching {method} call(s) within {timeout}s; last calls:\n{seen}") from None
+                raise AssertionError(
+                    f"no {count} matching {method} call(s) within {timeout}s; last calls:\n{seen}"
+                ) from None
         return self.find(method, predicate)
 
     def dms_to(self, user_id: str) -> list[ApiCall]:
@@ -210,8 +226,15 @@ class SlackEmulator:
 
     # -- what Slack sends to the bot ---------------------------------------------------------
 
-    async def send(self, form: dict[str, str], *, timestamp: int | None = None, secret: str | None = None,
-                   headers: dict[str, str] | None = None, raw_body: bytes | None = None) -> SlackReply:
+    async def send(
+        self,
+        form: dict[str, str],
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw_body: bytes | None = None,
+    ) -> SlackReply:
         """POST a form-encoded, signed request to the bot, as Slack does."""
         assert self._session is not None
         body = raw_body if raw_body is not None else urlencode(form).encode()
@@ -230,7 +253,9 @@ class SlackEmulator:
     def _response_url_for(self) -> str:
         return f"{self.base_url}/response/{next(self._ts)}"
 
-    async def slash_command(self, user_id: str, text: str, *, channel_id: str = "CGENERAL", **kwargs: Any) -> SlackReply:
+    async def slash_command(
+        self, user_id: str, text: str, *, channel_id: str = "CGENERAL", **kwargs: Any
+    ) -> SlackReply:
         form = {
             "token": "legacy-verification-token",
             "team_id": TEAM_ID,
@@ -248,16 +273,28 @@ class SlackEmulator:
         }
         return await self.send(form, **kwargs)
 
-    async def click(self, user_id: str, action_id: str, value: str, *, message: ApiCall | None = None,
-                    channel_id: str = "CGENERAL", **kwargs: Any) -> SlackReply:
+    async def click(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        message: ApiCall | None = None,
+        channel_id: str = "CGENERAL",
+        **kwargs: Any,
+    ) -> SlackReply:
         """A button click (``block_actions``) on ``message`` (a recorded call that carried it)."""
         container: dict[str, Any] = {"type": "message", "channel_id": channel_id, "is_ephemeral": True}
         original: dict[str, Any] = {}
         if message is not None and message.method == "chat.postMessage":
             channel_id = str(message.args.get("channel"))
             container = {"type": "message", "channel_id": channel_id, "message_ts": "1.000001", "is_ephemeral": False}
-            original = {"type": "message", "ts": "1.000001", "text": message.args.get("text", ""),
-                        "blocks": message.args.get("blocks", [])}
+            original = {
+                "type": "message",
+                "ts": "1.000001",
+                "text": message.args.get("text", ""),
+                "blocks": message.args.get("blocks", []),
+            }
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "test"},
@@ -269,18 +306,22 @@ class SlackEmulator:
             "channel": {"id": channel_id, "name": "channel"},
             "message": original,
             "response_url": self._response_url_for(),
-            "actions": [{
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b1",
-                "value": value,
-                "text": {"type": "plain_text", "text": action_id},
-                "action_ts": f"{time.time():.6f}",
-            }],
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": action_id},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         return await self.send({"payload": json.dumps(payload)}, **kwargs)
 
-    async def submit_view(self, user_id: str, view: dict[str, Any], values: dict[str, Any], **kwargs: Any) -> SlackReply:
+    async def submit_view(
+        self, user_id: str, view: dict[str, Any], values: dict[str, Any], **kwargs: Any
+    ) -> SlackReply:
         """Submit a modal the bot opened, with ``values`` as Slack's ``view.state.values``."""
         payload = {
             "type": "view_submission",

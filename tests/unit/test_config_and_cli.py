@@ -19,7 +19,10 @@ def test_missing_settings_name_each_variable() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings("serve", {"POLICIES_DIR": str(REPO / "policies")})
     assert [p.split(":")[0] for p in caught.value.problems] == [
-        "SLACK_BOT_TOKEN", "ADMIN_CHANNEL_ID", "SLACK_SIGNING_SECRET"]
+        "SLACK_BOT_TOKEN",
+        "ADMIN_CHANNEL_ID",
+        "SLACK_SIGNING_SECRET",
+    ]
 
 
 def test_socket_mode_needs_an_app_token() -> None:
@@ -30,8 +33,9 @@ def test_socket_mode_needs_an_app_token() -> None:
 
 
 def _bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO, capture_output=True, text=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_check_policies_command(tmp_path: Path) -> None:

@@ -21,14 +21,18 @@ def test_parse_duration(text: str, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "h", "8", "3 days", "-1h", "0m", "1.5h", "8hh"])
 def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="duration|zero"):
+    with pytest.raises(ValueError, match=r"duration|zero"):
         parse_duration(text)
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(timedelta(hours=50), "2d 2h"), (timedelta(minutes=45), "45m"), (timedelta(seconds=-5), "0s"),
-     (timedelta(hours=8), "8h")],
+    [
+        (timedelta(hours=50), "2d 2h"),
+        (timedelta(minutes=45), "45m"),
+        (timedelta(seconds=-5), "0s"),
+        (timedelta(hours=8), "8h"),
+    ],
 )
 def test_format_duration(value: timedelta, text: str) -> None:
     assert format_duration(value) == text

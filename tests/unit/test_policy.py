@@ -38,7 +38,12 @@ def test_deny_by_default(policy) -> None:  # type: ignore[no-untyped-def]
 
 def test_defaults_and_caps(policy) -> None:  # type: ignore[no-untyped-def]
     grant = grant_launch(policy, STUDENT, profile=None, cluster=None, lifetime=None)
-    assert (grant.profile, grant.cluster, grant.lifetime, grant.max_environments) == ("small", "dev", timedelta(hours=8), 1)
+    assert (grant.profile, grant.cluster, grant.lifetime, grant.max_environments) == (
+        "small",
+        "dev",
+        timedelta(hours=8),
+        1,
+    )
     assert not grant.approval_required
     with pytest.raises(LifetimeTooLong, match="at most 1d") as caught:
         grant_launch(policy, STUDENT, profile=None, cluster=None, lifetime=timedelta(days=2))
@@ -79,8 +84,12 @@ def _write(tmp_path: Path, name: str, text: str) -> None:
 
 
 def test_load_errors_name_file_path_and_problem(tmp_path: Path) -> None:
-    _write(tmp_path, "a.yaml", "roles:\n  r:\n    members: [alice]\n    allow: [launch]\n    profiles: [p]\n"
-                               "    clusters: [c]\n    max_lifetime: soon\n")
+    _write(
+        tmp_path,
+        "a.yaml",
+        "roles:\n  r:\n    members: [alice]\n    allow: [launch]\n    profiles: [p]\n"
+        "    clusters: [c]\n    max_lifetime: soon\n",
+    )
     _write(tmp_path, "b.yaml", "profiles:\n  p: {image: 'x:1', cpu: lots, memory: 1Gi}\n")
     _write(tmp_path, "c.yaml", "clusters: [not, a, mapping]\n")
     _write(tmp_path, "d.yaml", "roles: {\n")
@@ -95,8 +104,12 @@ def test_load_errors_name_file_path_and_problem(tmp_path: Path) -> None:
 
 
 def test_cross_references_and_duplicates(tmp_path: Path) -> None:
-    _write(tmp_path, "a.yaml", "roles:\n  r:\n    members: ['*']\n    allow: [launch]\n    profiles: [ghost]\n"
-                               "    clusters: [dev]\nclusters:\n  dev: {}\n")
+    _write(
+        tmp_path,
+        "a.yaml",
+        "roles:\n  r:\n    members: ['*']\n    allow: [launch]\n    profiles: [ghost]\n"
+        "    clusters: [dev]\nclusters:\n  dev: {}\n",
+    )
     _write(tmp_path, "b.yaml", "clusters:\n  dev: {}\n")
     with pytest.raises(PolicyLoadError) as caught:
         load_policy(tmp_path)
@@ -105,11 +118,17 @@ def test_cross_references_and_duplicates(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_reference(tmp_path: Path) -> None:
-    _write(tmp_path, "a.yaml", "roles:\n  r:\n    members: ['*']\n    allow: [launch]\n    profiles: [ghost]\n"
-                               "    clusters: [dev]\nclusters:\n  dev: {}\n")
+    _write(
+        tmp_path,
+        "a.yaml",
+        "roles:\n  r:\n    members: ['*']\n    allow: [launch]\n    profiles: [ghost]\n"
+        "    clusters: [dev]\nclusters:\n  dev: {}\n",
+    )
     with pytest.raises(PolicyLoadError) as caught:
         load_policy(tmp_path)
-    assert [str(p) for p in caught.value.problems] == [f"{tmp_path / 'a.yaml'}: roles.r.profiles: unknown profile 'ghost'"]
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'a.yaml'}: roles.r.profiles: unknown profile 'ghost'"
+    ]
 
 
 def test_empty_directory(tmp_path: Path) -> None:

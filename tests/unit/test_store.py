@@ -21,8 +21,14 @@ def store(tmp_path: Path) -> Store:
 
 def _create(store: Store, name: str, owner: str = "U1", quota: int = 2):  # type: ignore[no-untyped-def]
     return store.create_environment(
-        name=name, owner_id=owner, profile="small", cluster="dev", lifetime=timedelta(hours=1),
-        max_environments=quota, namespace_prefix="jh-", actor=owner,
+        name=name,
+        owner_id=owner,
+        profile="small",
+        cluster="dev",
+        lifetime=timedelta(hours=1),
+        max_environments=quota,
+        namespace_prefix="jh-",
+        actor=owner,
     )
 
 
@@ -44,10 +50,12 @@ def test_transition_is_compare_and_set_with_audit(store: Store) -> None:
 def test_only_one_of_many_racing_transitions_wins(store: Store) -> None:
     env = _create(store, "a")
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(
-            lambda i: store.transition(env.id, State.REQUESTED, State.APPROVED, actor=f"U{i}", action="approve"),
-            range(16),
-        ))
+        results = list(
+            pool.map(
+                lambda i: store.transition(env.id, State.REQUESTED, State.APPROVED, actor=f"U{i}", action="approve"),
+                range(16),
+            )
+        )
     assert sum(r is not None for r in results) == 1
     assert len(store.audit(env.id, 50)) == 2
 
@@ -98,7 +106,8 @@ def test_due_for_expiry(store: Store) -> None:
     now = store.clock()
     store.transition(env.id, State.REQUESTED, State.APPROVED, actor="bot", action="a")
     store.transition(env.id, State.APPROVED, State.DEPLOYING, actor="bot", action="d")
-    store.transition(env.id, State.DEPLOYING, State.READY, actor="bot", action="r",
-                     ready_at=now, expires_at=now + timedelta(hours=1))
+    store.transition(
+        env.id, State.DEPLOYING, State.READY, actor="bot", action="r", ready_at=now, expires_at=now + timedelta(hours=1)
+    )
     assert store.due_for_expiry(now + timedelta(minutes=59)) == []
     assert [e.id for e in store.due_for_expiry(now + timedelta(hours=1))] == [env.id]

@@ -45,12 +45,21 @@ def test_ingress_when_the_cluster_has_a_base_domain() -> None:
     cluster = ClusterSpec(base_domain="hubs.example.com", ingress_class="nginx", tls_secret="wild")
     assert ingress_host("lab", "jh-lab-abc123", cluster) == "lab-abc123.hubs.example.com"
     values = build_values(
-        environment_id="abc123", owner_id="U1", name="lab", namespace="jh-lab-abc123",
+        environment_id="abc123",
+        owner_id="U1",
+        name="lab",
+        namespace="jh-lab-abc123",
         profile=Profile(image="i:1", cpu="500m", memory="1Gi", storage=None),
-        cluster=cluster, secrets_=HubSecrets.generate(), idle_timeout_seconds=60,
+        cluster=cluster,
+        secrets_=HubSecrets.generate(),
+        idle_timeout_seconds=60,
     )
-    assert values["ingress"] == {"enabled": True, "host": "lab-abc123.hubs.example.com", "className": "nginx",
-                                 "tls": {"secretName": "wild"}}
+    assert values["ingress"] == {
+        "enabled": True,
+        "host": "lab-abc123.hubs.example.com",
+        "className": "nginx",
+        "tls": {"secretName": "wild"},
+    }
     assert values["proxy"]["service"]["type"] == "ClusterIP"
     assert values["singleuser"]["cpu"] == {"guarantee": "250m", "limit": "500m"}
     assert values["singleuser"]["storage"]["enabled"] is False

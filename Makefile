@@ -1,0 +1,61 @@
+# Two commands matter: `make run` and `make test`. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-stamp
+NODE_INSTALLED := node_modules/.installed-stamp
+
+.PHONY: install run socket test test-fast lint format check-policies cluster-up cluster-down cluster-status clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+# configurable-http-proxy, for the tests that start a real JupyterHub.
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(INSTALLED) $(NODE_INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python -m bot serve
+
+socket: $(INSTALLED)
+	$(BIN)/python -m bot socket
+
+check-policies: $(INSTALLED)
+	$(BIN)/python -m bot check-policies
+
+# Every test, including the local Kubernetes cluster (built on first use, then cached
+# under ~/.cache/jupyterhub-bot) and real JupyterHub processes.
+test: install
+	$(BIN)/python -m pytest
+
+# Only the tests that need neither the cluster nor a hub.
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not cluster and not hub"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/mypy
+
+format: $(INSTALLED)
+	$(BIN)/ruff format bot tests bench
+	$(BIN)/ruff check --fix bot tests bench
+
+cluster-up:
+	cluster/harness.sh up
+
+cluster-down:
+	cluster/harness.sh down
+
+cluster-status:
+	cluster/harness.sh status
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
