@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from bot.states import State
-from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, RESEARCHER, STUDENT, BotUnderTest, assert_acked
+from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, RESEARCHER, STUDENT, ContractBot, assert_acked
 from tests.support.slack_emulator import ApiCall
 
 
-async def _request(bot: BotUnderTest, name: str = "big") -> ApiCall:
+async def _request(bot: ContractBot, name: str = "big") -> ApiCall:
     assert_acked(await bot.slack.slash_command(RESEARCHER, f"launch {name} profile=large ttl=2d"))
     [answer] = await bot.slack.wait_for("response_url")
     assert "needs an admin's approval" in answer.args["text"]
@@ -25,7 +25,7 @@ def _button_value(message: ApiCall, action_id: str) -> str:
     raise AssertionError(f"no {action_id} button in {message.args['blocks']}")
 
 
-async def test_approval_required_then_approved_then_ready(bot: BotUnderTest) -> None:
+async def test_approval_required_then_approved_then_ready(bot: ContractBot) -> None:
     posted = await _request(bot)
     assert f"<@{RESEARCHER}>" in posted.args["text"]
     assert bot.environment(RESEARCHER, "big").state == State.PENDING_APPROVAL
@@ -48,7 +48,7 @@ async def test_approval_required_then_approved_then_ready(bot: BotUnderTest) -> 
     assert actions[:5] == ["request", "ask-approval", "approval-posted", "approve", "deploy"]
 
 
-async def test_a_non_admin_click_changes_nothing_and_is_told_privately(bot: BotUnderTest) -> None:
+async def test_a_non_admin_click_changes_nothing_and_is_told_privately(bot: ContractBot) -> None:
     posted = await _request(bot)
     env_id = _button_value(posted, "approve_request")
     for intruder in (STUDENT, RESEARCHER):
@@ -61,7 +61,7 @@ async def test_a_non_admin_click_changes_nothing_and_is_told_privately(bot: BotU
     assert bot.deployer.deploys == []
 
 
-async def test_deny(bot: BotUnderTest) -> None:
+async def test_deny(bot: ContractBot) -> None:
     posted = await _request(bot)
     assert_acked(await bot.slack.click(ADMIN, "deny_request", _button_value(posted, "deny_request"), message=posted))
     [updated] = await bot.slack.wait_for("chat.update")
@@ -73,7 +73,7 @@ async def test_deny(bot: BotUnderTest) -> None:
     assert bot.deployer.deploys == []
 
 
-async def test_two_approve_clicks_at_once_deploy_once(bot: BotUnderTest) -> None:
+async def test_two_approve_clicks_at_once_deploy_once(bot: ContractBot) -> None:
     posted = await _request(bot)
     env_id = _button_value(posted, "approve_request")
     replies = await asyncio.gather(

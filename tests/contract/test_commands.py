@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.states import State
-from tests.contract.conftest import ADMIN, NOBODY, STUDENT, BotUnderTest, assert_acked
+from tests.contract.conftest import ADMIN, NOBODY, STUDENT, ContractBot, assert_acked
 
 
-async def _ready(bot: BotUnderTest, name: str = "lab") -> None:
+async def _ready(bot: ContractBot, name: str = "lab") -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, f"launch {name}"))
     await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
 
 
-async def _answer(bot: BotUnderTest, user: str, text: str) -> str:
+async def _answer(bot: ContractBot, user: str, text: str) -> str:
     before = len(bot.slack.find("response_url"))
     assert_acked(await bot.slack.slash_command(user, text))
     answers = await bot.slack.wait_for("response_url", count=before + 1)
     return answers[-1].text_blob
 
 
-async def test_list_shows_own_and_all_for_admins(bot: BotUnderTest) -> None:
+async def test_list_shows_own_and_all_for_admins(bot: ContractBot) -> None:
     assert "no active environments" in await _answer(bot, STUDENT, "list")
     await _ready(bot)
     own = await _answer(bot, STUDENT, "list")
@@ -31,7 +31,7 @@ async def test_list_shows_own_and_all_for_admins(bot: BotUnderTest) -> None:
     assert f"<@{STUDENT}>" in everyone and "expire_environment" in everyone
 
 
-async def test_status_shows_details_and_recent_events(bot: BotUnderTest) -> None:
+async def test_status_shows_details_and_recent_events(bot: ContractBot) -> None:
     await _ready(bot)
     status = await _answer(bot, STUDENT, "status lab")
     assert "namespace `jh-lab-" in status and "time left: 8h" in status
@@ -39,7 +39,7 @@ async def test_status_shows_details_and_recent_events(bot: BotUnderTest) -> None
     assert "no environment called `nope`" in await _answer(bot, STUDENT, "status nope")
 
 
-async def test_creds_are_resent_by_dm_only(bot: BotUnderTest) -> None:
+async def test_creds_are_resent_by_dm_only(bot: ContractBot) -> None:
     await _ready(bot)
     answer = await _answer(bot, STUDENT, "creds lab")
     assert "sent the URL and login for *lab*" in answer
@@ -48,7 +48,7 @@ async def test_creds_are_resent_by_dm_only(bot: BotUnderTest) -> None:
     assert "*Password:*" not in answer
 
 
-async def test_extend_within_policy_and_refused_past_the_cap(bot: BotUnderTest) -> None:
+async def test_extend_within_policy_and_refused_past_the_cap(bot: ContractBot) -> None:
     await _ready(bot)
     env = bot.environment(STUDENT, "lab")
     assert "now expires" in await _answer(bot, STUDENT, "extend lab 4h")
@@ -60,7 +60,7 @@ async def test_extend_within_policy_and_refused_past_the_cap(bot: BotUnderTest) 
     assert bot.environment(STUDENT, "lab").extensions == 2
 
 
-async def test_delete_asks_for_confirmation_then_tears_down(bot: BotUnderTest) -> None:
+async def test_delete_asks_for_confirmation_then_tears_down(bot: ContractBot) -> None:
     await _ready(bot)
     confirm = await _answer(bot, STUDENT, "delete lab")
     assert "delete_confirmed" in confirm
@@ -80,7 +80,7 @@ async def test_delete_asks_for_confirmation_then_tears_down(bot: BotUnderTest) -
     assert env.namespace not in bot.deployer.releases
 
 
-async def test_lifetime_expiry_tears_down_once_and_tells_the_owner(bot: BotUnderTest) -> None:
+async def test_lifetime_expiry_tears_down_once_and_tells_the_owner(bot: ContractBot) -> None:
     await _ready(bot)
     env = bot.environment(STUDENT, "lab")
     assert await bot.runtime.lifecycle.expire_due() == 0
@@ -94,7 +94,7 @@ async def test_lifetime_expiry_tears_down_once_and_tells_the_owner(bot: BotUnder
     assert len(bot.deployer.teardowns) == 1
 
 
-async def test_admin_expire_button(bot: BotUnderTest) -> None:
+async def test_admin_expire_button(bot: ContractBot) -> None:
     await _ready(bot)
     env = bot.environment(STUDENT, "lab")
     assert_acked(await bot.slack.click(STUDENT, "expire_environment", env.id))

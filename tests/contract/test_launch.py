@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.states import State
-from tests.contract.conftest import NOBODY, RESEARCHER, STUDENT, BotUnderTest, assert_acked
+from tests.contract.conftest import NOBODY, RESEARCHER, STUDENT, ContractBot, assert_acked
 from tests.support.slack_emulator import ApiCall
 
 
@@ -11,7 +11,7 @@ def _has_password(call: ApiCall) -> bool:
     return "*Password:*" in call.text_blob
 
 
-async def test_launch_with_arguments_delivers_credentials_only_by_dm(bot: BotUnderTest) -> None:
+async def test_launch_with_arguments_delivers_credentials_only_by_dm(bot: ContractBot) -> None:
     reply = await bot.slack.slash_command(STUDENT, "launch thesis ttl=4h")
     assert_acked(reply)
 
@@ -34,7 +34,7 @@ async def test_launch_with_arguments_delivers_credentials_only_by_dm(bot: BotUnd
     assert elsewhere == []
 
 
-async def test_launch_form_reports_field_errors_then_launches(bot: BotUnderTest) -> None:
+async def test_launch_form_reports_field_errors_then_launches(bot: ContractBot) -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, "launch"))
     [opened] = await bot.slack.wait_for("views.open")
     view = opened.args["view"]
@@ -65,15 +65,15 @@ async def test_launch_form_reports_field_errors_then_launches(bot: BotUnderTest)
     assert bot.environment(STUDENT, "from-form").state == State.READY
 
 
-async def test_someone_without_a_role_is_refused_and_nothing_is_created(bot: BotUnderTest) -> None:
+async def test_someone_without_a_role_is_refused_and_nothing_is_created(bot: ContractBot) -> None:
     assert_acked(await bot.slack.slash_command(NOBODY, "launch mine"))
     [answer] = await bot.slack.wait_for("response_url")
     assert "not allowed to launch" in answer.args["text"]
-    assert bot.environment(NOBODY, "mine") is None
+    assert bot.maybe_environment(NOBODY, "mine") is None
     assert bot.deployer.deploys == []
 
 
-async def test_profile_outside_the_role_is_refused_by_name(bot: BotUnderTest) -> None:
+async def test_profile_outside_the_role_is_refused_by_name(bot: ContractBot) -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, "launch big profile=large"))
     [answer] = await bot.slack.wait_for("response_url")
     assert "may not use the profile `large`" in answer.args["text"]
@@ -83,18 +83,18 @@ async def test_profile_outside_the_role_is_refused_by_name(bot: BotUnderTest) ->
     assert bot.deployer.deploys == []
 
 
-async def test_quota_exceeded(bot: BotUnderTest) -> None:
+async def test_quota_exceeded(bot: ContractBot) -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, "launch first"))
     await bot.slack.wait_for("response_url")
     assert_acked(await bot.slack.slash_command(STUDENT, "launch second"))
     [_, refused] = await bot.slack.wait_for("response_url", count=2)
     assert "the most your role allows (1)" in refused.args["text"]
     await bot.settle()
-    assert bot.environment(STUDENT, "second") is None
+    assert bot.maybe_environment(STUDENT, "second") is None
     assert len(bot.deployer.deploys) == 1
 
 
-async def test_the_same_request_three_times_makes_one_environment(bot: BotUnderTest) -> None:
+async def test_the_same_request_three_times_makes_one_environment(bot: ContractBot) -> None:
     for _ in range(3):
         assert_acked(await bot.slack.slash_command(RESEARCHER, "launch once", headers={"X-Slack-Retry-Num": "1"}))
     answers = await bot.slack.wait_for("response_url", count=3)
@@ -103,7 +103,7 @@ async def test_the_same_request_three_times_makes_one_environment(bot: BotUnderT
     assert len(bot.slack.find("chat.postMessage", lambda c: c.args["channel"] == "C0ADMINS")) == 1
 
 
-async def test_failed_deploy_is_rolled_back_and_frees_the_quota(bot: BotUnderTest) -> None:
+async def test_failed_deploy_is_rolled_back_and_frees_the_quota(bot: ContractBot) -> None:
     bot.deployer.fail_next = "The hub did not become ready within 10 minutes."
     assert_acked(await bot.slack.slash_command(STUDENT, "launch doomed"))
     [told] = await bot.slack.wait_for("chat.postMessage", lambda c: "could not be deployed" in c.text_blob)

@@ -7,36 +7,36 @@ import time
 
 import pytest
 
-from tests.contract.conftest import STUDENT, BotUnderTest, assert_acked
+from tests.contract.conftest import STUDENT, ContractBot, assert_acked
 
 
-async def test_forged_signature_is_401_and_does_nothing(bot: BotUnderTest) -> None:
+async def test_forged_signature_is_401_and_does_nothing(bot: ContractBot) -> None:
     reply = await bot.slack.slash_command(STUDENT, "launch forged", secret="not-the-signing-secret")
     assert reply.status == 401
     assert bot.slack.calls == []
-    assert bot.environment(STUDENT, "forged") is None
+    assert bot.maybe_environment(STUDENT, "forged") is None
 
 
-async def test_stale_timestamp_is_401(bot: BotUnderTest) -> None:
+async def test_stale_timestamp_is_401(bot: ContractBot) -> None:
     reply = await bot.slack.slash_command(STUDENT, "launch replayed", timestamp=int(time.time()) - 10 * 60)
     assert reply.status == 401
-    assert bot.environment(STUDENT, "replayed") is None
+    assert bot.maybe_environment(STUDENT, "replayed") is None
 
 
-async def test_missing_signature_headers_are_401(bot: BotUnderTest) -> None:
+async def test_missing_signature_headers_are_401(bot: ContractBot) -> None:
     reply = await bot.slack.send(
         {"command": "/jupyterhub", "text": "list"}, headers={"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""}
     )
     assert reply.status == 401
 
 
-async def test_malformed_payload_json_is_400(bot: BotUnderTest) -> None:
+async def test_malformed_payload_json_is_400(bot: ContractBot) -> None:
     reply = await bot.slack.send({"payload": "{not json"})
     assert reply.status == 400
     assert "malformed" in reply.json()["error"]
 
 
-async def test_oversized_body_is_rejected(bot: BotUnderTest) -> None:
+async def test_oversized_body_is_rejected(bot: ContractBot) -> None:
     reply = await bot.slack.send({"text": "x" * (2 * 1024 * 1024)})
     assert reply.status == 413
 
@@ -55,7 +55,7 @@ async def test_oversized_body_is_rejected(bot: BotUnderTest) -> None:
     ],
 )
 async def test_bad_command_text_gets_a_specific_usage_message_in_the_ack(
-    bot: BotUnderTest, text: str, expected: str
+    bot: ContractBot, text: str, expected: str
 ) -> None:
     reply = await bot.slack.slash_command(STUDENT, text)
     assert_acked(reply)
@@ -63,7 +63,7 @@ async def test_bad_command_text_gets_a_specific_usage_message_in_the_ack(
     assert bot.slack.find("response_url") == []
 
 
-async def test_unknown_button_is_acknowledged_without_error(bot: BotUnderTest) -> None:
+async def test_unknown_button_is_acknowledged_without_error(bot: ContractBot) -> None:
     reply = await bot.slack.send(
         {
             "payload": json.dumps(

@@ -1,0 +1,86 @@
+"""Run the real bot (Bolt app over aiohttp on 127.0.0.1) against the Slack emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.config import load_settings
+from bot.deployer import Deployer
+from bot.runtime import Runtime, build_runtime
+from bot.store import Environment
+from bot.web import make_web_app
+from tests.support.slack_emulator import SlackEmulator, SlackReply
+from tests.support.stand_ins import MutableClock
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ADMIN_CHANNEL = "C0ADMINS"
+# Slack gives up on an acknowledgement after 3 seconds.
+ACK_LIMIT_SECONDS = 3.0
+
+
+@dataclass
+class BotUnderTest:
+    runtime: Runtime
+    slack: SlackEmulator
+    clock: MutableClock
+
+    async def settle(self) -> None:
+        """Wait for the bot's background work (deploys, teardowns) to finish."""
+        await self.runtime.lifecycle.drain()
+
+    def environment(self, owner: str, name: str) -> Environment:
+        env = self.runtime.store.find_by_name(owner, name)
+        assert env is not None, f"{owner} has no environment {name}"
+        return env
+
+    def maybe_environment(self, owner: str, name: str) -> Environment | None:
+        return self.runtime.store.find_by_name(owner, name)
+
+
+def assert_acked(reply: SlackReply) -> None:
+    assert reply.status == 200, reply.body
+    assert reply.elapsed < ACK_LIMIT_SECONDS, f"ack took {reply.elapsed:.2f}s"
+
+
+@asynccontextmanager
+async def running_bot(
+    *,
+    database_url: str,
+    policies_dir: Path,
+    groups: dict[str, list[str]],
+    deployer: Deployer | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> AsyncIterator[BotUnderTest]:
+    slack = SlackEmulator(signing_secret=SIGNING_SECRET, groups={k: list(v) for k, v in groups.items()})
+    await slack.start()
+    settings = load_settings(
+        "serve",
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
+            "DATABASE_URL": database_url,
+            "POLICIES_DIR": str(policies_dir),
+            **(extra_env or {}),
+        },
+    )
+    clock = MutableClock()
+    runtime = build_runtime(settings, deployer=deployer, clock=clock)
+    runner = web.AppRunner(make_web_app(runtime.bolt, SIGNING_SECRET), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
+    try:
+        yield BotUnderTest(runtime=runtime, slack=slack, clock=clock)
+    finally:
+        await runtime.lifecycle.drain()
+        await runner.cleanup()
+        await slack.stop()
