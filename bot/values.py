@@ -67,14 +67,15 @@ def _image(reference: str) -> dict[str, str]:
     return {"name": name, "tag": tag}
 
 
-def _half(quantity: str) -> str:
-    """A guarantee of half the limit, in the limit's own unit where it divides evenly."""
-    digits = quantity.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    unit = quantity[len(digits) :]
-    value = float(digits) / 2
-    if unit == "" and value < 1:
-        return f"{int(value * 1000)}m"
-    return f"{value:g}{unit}"
+def _cores(quantity: str) -> float:
+    """CPU as a number of cores: ``500m`` is 0.5, ``2`` is 2.0."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def _half_memory(quantity: str) -> str:
+    """A guarantee of half the limit, in the limit's own unit."""
+    digits = quantity.rstrip("KMGTik")
+    return f"{float(digits) / 2:g}{quantity[len(digits) :]}"
 
 
 def build_values(
@@ -109,9 +110,12 @@ def build_values(
         },
         "singleuser": {
             "image": _image(profile.image),
-            "cpu": {"guarantee": profile.cpu_guarantee or _half(profile.cpu), "limit": profile.cpu},
+            "cpu": {
+                "guarantee": _cores(profile.cpu_guarantee) if profile.cpu_guarantee else _cores(profile.cpu) / 2,
+                "limit": _cores(profile.cpu),
+            },
             "memory": {
-                "guarantee": profile.memory_guarantee or _half(profile.memory),
+                "guarantee": profile.memory_guarantee or _half_memory(profile.memory),
                 "limit": profile.memory,
             },
             "storage": {
@@ -119,8 +123,8 @@ def build_values(
                 "size": profile.storage or "1Gi",
                 "storageClassName": storage_class,
             },
-            "maxServers": profile.max_users,
         },
+        "quota": {"enabled": True, "maxUserServers": profile.max_users},
         "cull": {"enabled": True, "timeout": idle_timeout_seconds, "every": 300},
         "labels": managed_labels(environment_id, owner_id),
     }

@@ -27,7 +27,10 @@ Verb = Literal[
 ]
 
 _MEMBER = re.compile(r"(user:U[A-Z0-9]+|group:S[A-Z0-9]+|\*)")
-_QUANTITY = re.compile(r"\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?")
+_CPU = re.compile(r"\d+(\.\d+)?|\d+m")
+_MEMORY = re.compile(r"\d+(\.\d+)?[KMGT]i?")
+_STORAGE = re.compile(r"[1-9]\d*(Mi|Gi|Ti)")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 
 
 def _to_timedelta(value: object) -> object:
@@ -74,11 +77,25 @@ class Profile(_Strict):
     memory_guarantee: str | None = None
     max_users: int = Field(default=5, ge=1, description="User servers one environment may run.")
 
-    @field_validator("cpu", "memory", "storage", "cpu_guarantee", "memory_guarantee")
+    @field_validator("cpu", "cpu_guarantee")
     @classmethod
-    def _quantity(cls, value: str | None) -> str | None:
-        if value is not None and not _QUANTITY.fullmatch(value):
-            raise ValueError(f"'{value}' is not a Kubernetes quantity (like 500m, 2, 2Gi)")
+    def _cpu(cls, value: str | None) -> str | None:
+        if value is not None and not _CPU.fullmatch(value):
+            raise ValueError(f"'{value}' is not a CPU amount; use cores like '2' or '0.5', or millicores like '500m'")
+        return value
+
+    @field_validator("memory", "memory_guarantee")
+    @classmethod
+    def _memory(cls, value: str | None) -> str | None:
+        if value is not None and not _MEMORY.fullmatch(value):
+            raise ValueError(f"'{value}' is not a memory size; use a number with K, M, G or T (or Ki … Ti), like '2Gi'")
+        return value
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        if value is not None and not _STORAGE.fullmatch(value):
+            raise ValueError(f"'{value}' is not a volume size; use a whole number of Mi, Gi or Ti, like '10Gi'")
         return value
 
     @field_validator("image")
@@ -103,7 +120,14 @@ class ClusterSpec(_Strict):
     public_address: str | None = Field(
         default=None, description="Host to use in NodePort URLs instead of a node's address."
     )
-    storage_class: str | None = None
+    storage_class: str | None = Field(default=None, description="StorageClass for hub and user volumes.")
+
+    @field_validator("storage_class")
+    @classmethod
+    def _storage_class(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_SUBDOMAIN.fullmatch(value):
+            raise ValueError(f"'{value}' is not a StorageClass name (lowercase letters, digits, '-' and '.')")
+        return value
 
 
 class Defaults(_Strict):

@@ -81,8 +81,8 @@ async def test_two_approve_clicks_at_once_deploy_once(bot: ContractBot) -> None:
     )
     for reply in replies:
         assert_acked(reply)
-    [already] = await bot.slack.wait_for("response_url", lambda c: "already handled" in c.args["text"])
-    assert "already handled" in already.args["text"]
+    await bot.slack.wait_for("response_url", lambda c: "already handled" in c.args["text"])
+    await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
     assert len(bot.deployer.deploys) == 1
     assert len(bot.slack.find("chat.update")) == 1

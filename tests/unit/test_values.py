@@ -27,11 +27,11 @@ def test_values_for_a_node_port_cluster() -> None:
         "ingress": {"enabled": False, "host": "", "className": "", "tls": {"secretName": ""}},
         "singleuser": {
             "image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2025-06-30"},
-            "cpu": {"guarantee": "1", "limit": "2"},
+            "cpu": {"guarantee": 1.0, "limit": 2.0},
             "memory": {"guarantee": "2Gi", "limit": "4Gi"},
             "storage": {"enabled": True, "size": "5Gi", "storageClassName": ""},
-            "maxServers": 5,
         },
+        "quota": {"enabled": True, "maxUserServers": 5},
         "cull": {"enabled": True, "timeout": 7200, "every": 300},
         "labels": {
             "app.kubernetes.io/managed-by": "jupyterhub-bot",
@@ -61,7 +61,7 @@ def test_ingress_when_the_cluster_has_a_base_domain() -> None:
         "tls": {"secretName": "wild"},
     }
     assert values["proxy"]["service"]["type"] == "ClusterIP"
-    assert values["singleuser"]["cpu"] == {"guarantee": "250m", "limit": "500m"}
+    assert values["singleuser"]["cpu"] == {"guarantee": 0.25, "limit": 0.5}
     assert values["singleuser"]["storage"]["enabled"] is False
 
 
