@@ -6,6 +6,12 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 NODE_INSTALLED := node_modules/.installed-stamp
 
+# Settings for `make run` may live in a .env file (KEY=value lines).
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
 .PHONY: install run socket test test-fast lint format check-policies cluster-up cluster-down cluster-status clean
 
 $(INSTALLED): pyproject.toml
