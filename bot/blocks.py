@@ -19,6 +19,7 @@ __all__ = [
     "ACTION_EXPIRE",
     "ACTION_EXTEND",
     "ACTION_KEEP",
+    "ACTION_REMOVE_ORPHAN",
     "LAUNCH_FORM",
     "Message",
     "approval_decided",
@@ -26,7 +27,13 @@ __all__ = [
     "credentials",
     "delete_confirmation",
     "environment_list",
+    "expiry_warning",
+    "home_view",
+    "hub_unreachable",
+    "idle_warning",
     "launch_form",
+    "missing_release",
+    "orphan_namespace",
     "status",
     "text_message",
 ]
@@ -39,6 +46,7 @@ ACTION_KEEP = "keep_environment"
 ACTION_DELETE_CONFIRM = "delete_confirmed"
 ACTION_DELETE_NOW = "delete_now"
 ACTION_CANCEL = "cancel"
+ACTION_REMOVE_ORPHAN = "remove_orphan"
 LAUNCH_FORM = "launch_form"
 
 Message = dict[str, Any]
@@ -252,3 +260,89 @@ def launch_form(
             lifetime_block,
         ],
     }
+
+
+def idle_warning(env: Environment, *, idle_for: timedelta, grace: timedelta) -> Message:
+    text = (
+        f":zzz: Your JupyterHub *{env.name}* has not been used for {format_duration(idle_for)}. "
+        f"It will be removed in {format_duration(grace)} unless you keep it."
+    )
+    return {
+        "text": text,
+        "blocks": [
+            _section(text),
+            _actions(
+                _button("Keep it", ACTION_KEEP, env.id, "primary"),
+                _button("Delete now", ACTION_DELETE_NOW, env.id, "danger"),
+            ),
+        ],
+    }
+
+
+def expiry_warning(env: Environment, *, left: timedelta) -> Message:
+    text = f":hourglass: Your JupyterHub *{env.name}* expires in {format_duration(left)}."
+    return {
+        "text": text,
+        "blocks": [
+            _section(text),
+            _actions(
+                _button("Extend", ACTION_EXTEND, env.id, "primary"),
+                _button("Delete now", ACTION_DELETE_NOW, env.id, "danger"),
+            ),
+        ],
+    }
+
+
+def hub_unreachable(env: Environment, *, failures: int, reason: str) -> Message:
+    text = (
+        f":warning: The hub *{env.name}* of <@{env.owner_id}> (`{env.namespace}` on `{env.cluster}`) did not "
+        f"answer {failures} activity checks in a row ({reason}). It is not treated as idle and will not be "
+        "removed for that."
+    )
+    return text_message(text)
+
+
+def orphan_namespace(cluster: str, namespace: str, env_id: str) -> Message:
+    text = (
+        f":mag: `{namespace}` on `{cluster}` carries this bot's label but no active environment owns it"
+        f"{f' (environment id `{env_id}`)' if env_id else ''}. Nothing was deleted."
+    )
+    return {
+        "text": text,
+        "blocks": [
+            _section(text),
+            _actions(_button("Remove it", ACTION_REMOVE_ORPHAN, f"{cluster}/{namespace}", "danger")),
+        ],
+    }
+
+
+def missing_release(env: Environment) -> Message:
+    text = (
+        f":mag: *{env.name}* of <@{env.owner_id}> is recorded as ready, but its namespace `{env.namespace}` is "
+        f"gone from `{env.cluster}`."
+    )
+    return {"text": text, "blocks": [_section(text), _actions(_button("Expire", ACTION_EXPIRE, env.id, "danger"))]}
+
+
+def home_view(envs: Sequence[Environment], *, admin: bool, viewer: str, now: datetime) -> dict[str, Any]:
+    """The App Home tab: everyone's environments for admins, your own for everyone else."""
+    title = "All environments" if admin else "Your environments"
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    if not envs:
+        blocks.append(_section("Nothing active. Start one with `/jupyterhub launch`."))
+    for env in envs:
+        line = _summary(env, show_owner=admin)
+        if env.last_activity_at and env.state_enum is State.READY:
+            line += f"\nidle for {format_duration(now - env.last_activity_at)}"
+        blocks.append(_section(line))
+        buttons = []
+        if env.state_enum is State.READY:
+            if env.owner_id == viewer:
+                buttons.append(_button("Extend", ACTION_EXTEND, env.id))
+                buttons.append(_button("Delete", ACTION_DELETE_NOW, env.id, "danger"))
+            if admin:
+                buttons.append(_button("Expire", ACTION_EXPIRE, env.id, "danger"))
+        if buttons:
+            blocks.append(_actions(*buttons))
+    blocks.append(_context(f"Updated {_slack_date(now)}"))
+    return {"type": "home", "blocks": blocks}

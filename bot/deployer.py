@@ -21,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.errors import DeployError, InvalidChartValues
 from bot.kube import ClusterConnection, ClusterConnections
-from bot.values import LABEL_MANAGED_BY, MANAGED_BY
+from bot.values import LABEL_ENVIRONMENT, LABEL_MANAGED_BY, MANAGED_BY
 
 __all__ = ["Deployer", "HelmDeployer", "Progress", "Target", "redact"]
 
@@ -53,6 +53,10 @@ class Deployer(Protocol):
         ...
 
     async def admin_password(self, target: Target) -> str: ...
+
+    async def hub_token(self, target: Target) -> str:
+        """The bot's read-only API token for the hub (activity only)."""
+        ...
 
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         """Namespaces carrying our label, mapped to their environment id."""
@@ -147,6 +151,12 @@ class HelmDeployer:
         await self._delete_namespace(conn, target.namespace)
 
     async def admin_password(self, target: Target) -> str:
+        return await self._secret_value(target, "admin-password")
+
+    async def hub_token(self, target: Target) -> str:
+        return await self._secret_value(target, "bot-api-token")
+
+    async def _secret_value(self, target: Target, key: str) -> str:
         conn = await self._connections.get(target.cluster)
         try:
             secret: Any = await asyncio.to_thread(
@@ -157,7 +167,7 @@ class HelmDeployer:
             )
         except ApiException as exc:
             raise DeployError("The hub's credentials could not be read from the cluster.") from exc
-        return base64.b64decode(secret.data["admin-password"]).decode()
+        return base64.b64decode(secret.data[key]).decode()
 
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         conn = await self._connections.get(cluster)
@@ -166,9 +176,11 @@ class HelmDeployer:
             label_selector=f"{LABEL_MANAGED_BY}={MANAGED_BY}",
             _request_timeout=_API_TIMEOUT,
         )
+        # A namespace being deleted is on its way out, not an orphan.
         return {
-            ns.metadata.name: (ns.metadata.labels or {}).get("jupyterhub-bot.io/environment-id", "")
+            ns.metadata.name: (ns.metadata.labels or {}).get(LABEL_ENVIRONMENT, "")
             for ns in found.items
+            if not (ns.status and ns.status.phase == "Terminating")
         }
 
     # -- steps ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from bot.errors import Conflict, QuotaExceeded
 from bot.names import namespace_for, release_for
 from bot.states import ACTIVE_STATES, TERMINAL_STATES, State, can_transition
 
-__all__ = ["AuditEvent", "Environment", "Store", "make_engine"]
+__all__ = ["AuditEvent", "Environment", "SchedulerLease", "Store", "make_engine"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -99,6 +99,16 @@ class AuditEvent(SQLModel, table=True):
     from_state: str | None = None
     to_state: str | None = None
     detail: str = ""
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who runs the scheduled jobs: one holder at a time, taken over once it expires."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime = _when()
 
 
 def make_engine(url: str) -> Engine:
@@ -236,8 +246,10 @@ class Store:
         detail: str = "",
         from_state: str | None = None,
         to_state: str | None = None,
+        audit: bool = True,
     ) -> Environment | None:
-        """Compare-and-set on any columns; writes an audit event when it wins."""
+        """Compare-and-set on any columns; writes an audit event when it wins (unless ``audit``
+        is false, for bookkeeping that changes no state, like the latest hub activity)."""
         now = self.clock()
         conditions = [col(Environment.id) == env_id]
         conditions += [getattr(Environment, key) == value for key, value in expected.items()]
@@ -246,17 +258,18 @@ class Store:
             if result.rowcount != 1:
                 session.rollback()
                 return None
-            session.add(
-                AuditEvent(
-                    environment_id=env_id,
-                    at=now,
-                    actor=actor,
-                    action=action,
-                    from_state=from_state,
-                    to_state=to_state,
-                    detail=detail,
+            if audit:
+                session.add(
+                    AuditEvent(
+                        environment_id=env_id,
+                        at=now,
+                        actor=actor,
+                        action=action,
+                        from_state=from_state,
+                        to_state=to_state,
+                        detail=detail,
+                    )
                 )
-            )
             session.commit()
             return session.get(Environment, env_id)
 
@@ -264,6 +277,41 @@ class Store:
         """An audit event that changes no state (for example: credentials re-sent)."""
         with Session(self.engine) as session:
             session.add(AuditEvent(environment_id=env_id, at=self.clock(), actor=actor, action=action, detail=detail))
+            session.commit()
+
+    def hold_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take or renew the lease ``name`` for ``holder``; ``False`` while someone else holds it."""
+        now = self.clock()
+        with Session(self.engine) as session:
+            result = session.exec(
+                update(SchedulerLease)
+                .where(
+                    col(SchedulerLease.name) == name,
+                    (col(SchedulerLease.holder) == holder) | (col(SchedulerLease.expires_at) < now),
+                )
+                .values(holder=holder, expires_at=now + ttl)
+            )
+            if result.rowcount == 1:
+                session.commit()
+                return True
+            session.rollback()
+        with Session(self.engine) as session:
+            if session.get(SchedulerLease, name) is not None:
+                return False
+            session.add(SchedulerLease(name=name, holder=holder, expires_at=now + ttl))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+            return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with Session(self.engine) as session:
+            session.exec(
+                update(SchedulerLease)
+                .where(col(SchedulerLease.name) == name, col(SchedulerLease.holder) == holder)
+                .values(expires_at=self.clock() - timedelta(seconds=1))
+            )
             session.commit()
 
     # -- reads ----------------------------------------------------------------------------

@@ -131,10 +131,21 @@ class ClusterSpec(_Strict):
 
 
 class Defaults(_Strict):
-    lifetime: Duration = timedelta(hours=8)
-    idle_timeout: Duration = timedelta(hours=2)
-    warn_before: Duration = timedelta(minutes=30)
-    extend_by: Duration = timedelta(hours=4)
+    lifetime: Duration = Field(default=timedelta(hours=8), description="Lifetime when a request names none.")
+    idle_timeout: Duration = Field(
+        default=timedelta(hours=2), description="No hub activity for this long earns an idle warning."
+    )
+    warn_before: Duration = Field(
+        default=timedelta(minutes=30), description="Time between the idle warning and the teardown."
+    )
+    expiry_warnings: list[Duration] = Field(
+        default_factory=lambda: [timedelta(hours=1), timedelta(minutes=10)],
+        description="Lead times before expiry at which the owner is warned.",
+    )
+    extend_by: Duration = Field(default=timedelta(hours=4), description="What `extend` adds when no duration is given.")
+    hub_failures_before_alert: int = Field(
+        default=3, ge=1, description="Failed activity reads in a row before the admins are alerted."
+    )
     profile: str | None = None
     cluster: str | None = None
     namespace_prefix: str = "jh-"

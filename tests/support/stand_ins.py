@@ -56,5 +56,11 @@ class InMemoryDeployer:
             raise DeployError("The hub's credentials could not be read from the cluster.")
         return str(release["values"]["hub"]["adminPassword"])
 
+    async def hub_token(self, target: Target) -> str:
+        release = self.releases.get(target.namespace)
+        if release is None:
+            raise DeployError("The hub's credentials could not be read from the cluster.")
+        return str(release["values"]["hub"]["botApiToken"])
+
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         return {ns: r["labels"]["jupyterhub-bot.io/environment-id"] for ns, r in self.releases.items()}
