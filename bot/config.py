@@ -62,7 +62,19 @@ class Settings(BaseModel):
         4, alias="MAX_CONCURRENT_DEPLOYS", gt=0, description="Deploys and teardowns running at once."
     )
     sweep_interval_seconds: int = Field(
-        60, alias="SWEEP_INTERVAL_SECONDS", gt=0, description="How often expiry checks run."
+        60, alias="SWEEP_INTERVAL_SECONDS", gt=0, description="How often expiry, warning and idle checks run."
+    )
+    reconcile_interval_seconds: int = Field(
+        600,
+        alias="RECONCILE_INTERVAL_SECONDS",
+        gt=0,
+        description="How often the clusters are compared with the database.",
+    )
+    lease_seconds: int = Field(
+        30,
+        alias="LEASE_SECONDS",
+        ge=3,
+        description="How long a replica's hold on the scheduled jobs lasts unless renewed.",
     )
     port: int = Field(3000, alias="PORT", gt=0, lt=65536, description="HTTP port for Slack requests (serve mode).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL", description="Log level.")

@@ -9,8 +9,12 @@ bounded by one semaphore; the caller gets an answer as soon as the state is reco
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+import os
+import socket
+import uuid
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,6 +36,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SYSTEM = "bot"
+_UNCLAIMED: dict[str, Any] = {"worker": None, "worker_until": None}
+
+
+def default_worker_id() -> str:
+    """Names this process in work claims: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def _target(env: Environment) -> Target:
@@ -50,6 +60,8 @@ class Lifecycle:
         max_concurrent: int = 4,
         deploy_timeout_seconds: int = 600,
         secrets_factory: Callable[[], HubSecrets] = HubSecrets.generate,
+        worker_id: str | None = None,
+        claim_ttl: timedelta = timedelta(seconds=60),
     ) -> None:
         self.store = store
         self.policy = policy
@@ -60,6 +72,9 @@ class Lifecycle:
         self._deploy_timeout = deploy_timeout_seconds
         self._secrets_factory = secrets_factory
         self._tasks: set[asyncio.Task[None]] = set()
+        self.worker_id = worker_id or default_worker_id()
+        self._claim_ttl = claim_ttl
+        self._in_flight: set[str] = set()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -81,6 +96,23 @@ class Lifecycle:
         """Wait for all background work (tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _claim(self) -> dict[str, Any]:
+        """Columns that mark an environment as being worked on by this process."""
+        return {"worker": self.worker_id, "worker_until": self.clock() + self._claim_ttl}
+
+    @contextlib.contextmanager
+    def _working_on(self, env_id: str) -> Iterator[None]:
+        self._in_flight.add(env_id)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(env_id)
+
+    async def heartbeat(self) -> int:
+        """Renew this process's claims on the work it is doing (every replica runs this)."""
+        until = self.clock() + self._claim_ttl
+        return await self._db(self.store.renew_claims, sorted(self._in_flight), self.worker_id, until)
 
     async def _tell(self, user_id: str, text: str) -> None:
         try:
@@ -206,11 +238,13 @@ class Lifecycle:
                 State.DEPLOYING,
                 actor=SYSTEM,
                 action="deploy",
+                **self._claim(),
             )
             if env is None:
                 log.info("environment %s is no longer approved; not deploying", env_id)
                 return
-            await self._deploy(env)
+            with self._working_on(env.id):
+                await self._deploy(env)
 
     async def _deploy(self, env: Environment) -> None:
         profile = self.policy.profiles[env.profile]
@@ -262,6 +296,7 @@ class Lifecycle:
             ready_at=now,
             expires_at=now + env.lifetime,
             url=url,
+            **_UNCLAIMED,
         )
         if ready is None:
             log.warning("environment %s left 'deploying' while we deployed it", env.id)
@@ -294,6 +329,7 @@ class Lifecycle:
             action="deploy-failed",
             detail=reason,
             last_error=reason,
+            **_UNCLAIMED,
         )
         after = (
             "Everything it created has been removed"
@@ -318,6 +354,7 @@ class Lifecycle:
             actor=actor,
             action="expire",
             detail=reason,
+            **self._claim(),
         )
         if env is not None:
             self.spawn(self._tear_down(env, reason))
@@ -325,21 +362,27 @@ class Lifecycle:
 
     async def _tear_down(self, env: Environment, reason: str) -> None:
         async with self._limit:
-            try:
-                await self.deployer.teardown(_target(env))
-            except Exception:
-                log.exception("teardown of %s failed; it stays 'expiring' and is retried", env.id)
-                await self._db(self.store.record, env.id, actor=SYSTEM, action="teardown-failed")
-                return
-            done = await self._db(
-                self.store.transition,
-                env.id,
-                State.EXPIRING,
-                State.DELETED,
-                actor=SYSTEM,
-                action="deleted",
-                detail=reason,
-            )
+            with self._working_on(env.id):
+                await self._remove(env, reason)
+
+    async def _remove(self, env: Environment, reason: str) -> None:
+        try:
+            await self.deployer.teardown(_target(env))
+        except Exception:
+            # The claim lapses once we stop working on it, so a later resume retries.
+            log.exception("teardown of %s failed; it stays 'expiring' and is retried", env.id)
+            await self._db(self.store.record, env.id, actor=SYSTEM, action="teardown-failed")
+            return
+        done = await self._db(
+            self.store.transition,
+            env.id,
+            State.EXPIRING,
+            State.DELETED,
+            actor=SYSTEM,
+            action="deleted",
+            detail=reason,
+            **_UNCLAIMED,
+        )
         if done is not None:
             await self._tell(env.owner_id, f":wastebasket: Your JupyterHub *{env.name}* was removed: {reason}.")
 
@@ -390,27 +433,54 @@ class Lifecycle:
                 started += 1
         return started
 
-    async def resume(self) -> None:
-        """After a restart: finish what was under way (every step is safe to repeat)."""
-        for env in await self._db(self.store.in_states, [State.APPROVED, State.DEPLOYING, State.EXPIRING]):
-            if env.state_enum is State.APPROVED:
-                self.spawn(self.deploy(env.id))
-            elif env.state_enum is State.DEPLOYING:
-                log.info("resuming the deploy of %s", env.id)
-                self.spawn(self._resume_deploy(env))
+    async def resume(self) -> int:
+        """Pick up work whose process died: approved but never deployed, or a deploy or
+        teardown whose claim has lapsed. Every step is safe to repeat."""
+        resumed = 0
+        for env in await self._db(self.store.in_states, [State.APPROVED]):
+            self.spawn(self.deploy(env.id))
+            resumed += 1
+        for env in await self._db(self.store.abandoned, [State.DEPLOYING, State.EXPIRING], self.clock()):
+            claimed = await self._db(
+                self.store.update_if,
+                env.id,
+                {"state": env.state, "worker": env.worker, "worker_until": env.worker_until},
+                self._claim(),
+                actor=SYSTEM,
+                action="resume",
+                detail=f"{env.state} was interrupted",
+            )
+            if claimed is None:
+                continue
+            log.info("resuming %s of %s after an interruption", claimed.state, claimed.id)
+            if claimed.state_enum is State.DEPLOYING:
+                self.spawn(self._resume_deploy(claimed))
             else:
-                log.info("resuming the teardown of %s", env.id)
-                self.spawn(self._tear_down(env, "its removal was interrupted and has now finished"))
+                self.spawn(self._tear_down(claimed, "its removal was interrupted and has now finished"))
+            resumed += 1
+        return resumed
 
     async def _resume_deploy(self, env: Environment) -> None:
         async with self._limit:
-            await self._deploy(env)
+            with self._working_on(env.id):
+                await self._deploy(env)
 
     # -- owner actions --------------------------------------------------------------------------
 
     async def extend(self, actor: Actor, name: str, by: timedelta | None) -> Environment:
         self._require(actor, "extend", "You are not allowed to extend environments.")
-        env = await self._own(actor, name)
+        return await self._extend(actor, await self._own(actor, name), by)
+
+    async def extend_environment(self, actor: Actor, env_id: str, by: timedelta | None = None) -> Environment:
+        """The [Extend] button: the owner (within policy) or an admin."""
+        env = await self._environment(env_id)
+        if env.owner_id != actor.user_id and not is_admin(self.policy, actor):
+            raise NotAllowed("You may only extend your own environments; nothing was changed.")
+        if env.owner_id == actor.user_id:
+            self._require(actor, "extend", "You are not allowed to extend environments.")
+        return await self._extend(actor, env, by)
+
+    async def _extend(self, actor: Actor, env: Environment, by: timedelta | None) -> Environment:
         if env.state_enum is not State.READY or env.expires_at is None or env.ready_at is None:
             raise Conflict(f"*{env.name}* is {env.state.replace('_', ' ')}; only a ready environment can be extended.")
         by = by or self.policy.defaults.extend_by

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,14 +17,16 @@ from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.deployer import Deployer, HelmDeployer
 from bot.groups import GroupDirectory
+from bot.hub_activity import HubActivityReader
 from bot.kube import ClusterConnections
 from bot.lifecycle import Lifecycle
 from bot.notifier import SlackNotifier
 from bot.policy import Policy, load_policy, referenced_groups
-from bot.scheduler import build_scheduler
+from bot.scheduler import Jobs, build_scheduler
 from bot.services import Services
 from bot.slack.app import build_app, build_client
 from bot.store import Store, make_engine
+from bot.watch import Watcher
 from bot.web import make_web_app
 
 __all__ = ["Runtime", "build_runtime", "run_http", "run_socket_mode"]
@@ -38,10 +42,32 @@ class Runtime:
     client: AsyncWebClient
     services: Services
     bolt: AsyncApp
+    jobs: Jobs
 
     @property
     def lifecycle(self) -> Lifecycle:
         return self.services.lifecycle
+
+    @property
+    def watcher(self) -> Watcher:
+        return self.services.watcher
+
+    async def start_jobs(self) -> AsyncIOScheduler:
+        """Take part in the jobs lease at once (resuming interrupted work if we get it), then schedule."""
+        await self.jobs.heartbeat()
+        scheduler = build_scheduler(
+            self.jobs,
+            sweep_seconds=self.settings.sweep_interval_seconds,
+            reconcile_seconds=self.settings.reconcile_interval_seconds,
+        )
+        scheduler.start()
+        return scheduler
+
+    async def stop_jobs(self, scheduler: AsyncIOScheduler) -> None:
+        scheduler.shutdown(wait=False)
+        await self.lifecycle.drain()
+        await self.jobs.stop()
+        await self.watcher.activity.close()
 
 
 def build_runtime(
@@ -76,11 +102,14 @@ def build_runtime(
         clock=clock,
         max_concurrent=settings.max_concurrent_deploys,
         deploy_timeout_seconds=settings.deploy_timeout_seconds,
+        claim_ttl=timedelta(seconds=settings.lease_seconds),
     )
+    watcher = Watcher(lifecycle, HubActivityReader())
     services = Services(
         policy=policy,
         store=store,
         lifecycle=lifecycle,
+        watcher=watcher,
         groups=GroupDirectory(client, referenced_groups(policy)),
     )
     bolt = build_app(
@@ -88,7 +117,10 @@ def build_runtime(
         client=client,
         signing_secret=settings.slack_signing_secret if http_mode else None,
     )
-    return Runtime(settings=settings, policy=policy, store=store, client=client, services=services, bolt=bolt)
+    jobs = Jobs(lifecycle, watcher, lease_ttl=timedelta(seconds=settings.lease_seconds))
+    return Runtime(
+        settings=settings, policy=policy, store=store, client=client, services=services, bolt=bolt, jobs=jobs
+    )
 
 
 async def _until_stopped() -> None:
@@ -100,34 +132,28 @@ async def _until_stopped() -> None:
 
 
 async def run_http(runtime: Runtime) -> None:
-    scheduler = build_scheduler(runtime.lifecycle, interval_seconds=runtime.settings.sweep_interval_seconds)
     runner = web.AppRunner(make_web_app(runtime.bolt, runtime.settings.slack_signing_secret))
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=runtime.settings.port)  # noqa: S104
     await site.start()
     log.info("serving Slack requests on port %d at /slack/events", runtime.settings.port)
-    scheduler.start()
-    await runtime.lifecycle.resume()
+    scheduler = await runtime.start_jobs()
     try:
         await _until_stopped()
     finally:
-        scheduler.shutdown(wait=False)
         await runner.cleanup()
-        await runtime.lifecycle.drain()
+        await runtime.stop_jobs(scheduler)
 
 
 async def run_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    scheduler = build_scheduler(runtime.lifecycle, interval_seconds=runtime.settings.sweep_interval_seconds)
     handler = AsyncSocketModeHandler(runtime.bolt, runtime.settings.slack_app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     log.info("connected to Slack in Socket Mode")
-    scheduler.start()
-    await runtime.lifecycle.resume()
+    scheduler = await runtime.start_jobs()
     try:
         await _until_stopped()
     finally:
-        scheduler.shutdown(wait=False)
         await handler.close_async()  # type: ignore[no-untyped-call]
-        await runtime.lifecycle.drain()
+        await runtime.stop_jobs(scheduler)

@@ -1,33 +1,82 @@
-"""Scheduled jobs: thin wrappers that each call one lifecycle function."""
+"""Scheduled jobs, run by one replica at a time.
+
+APScheduler 3 keeps its schedule in memory, so every replica schedules the same jobs;
+a database lease decides which replica actually runs them. The lease is renewed by a
+heartbeat well inside its lifetime, and when its holder dies another replica takes
+it over within one lease period. Each job is a thin call into the lifecycle or the
+watcher, whose compare-and-set writes keep a job idempotent even if two ran at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.lifecycle import Lifecycle
+from bot.watch import Watcher
 
-__all__ = ["build_scheduler"]
+__all__ = ["JOBS_LEASE", "Jobs", "build_scheduler"]
 
 log = logging.getLogger(__name__)
 
-
-async def expire_due(lifecycle: Lifecycle) -> None:
-    started = await lifecycle.expire_due()
-    if started:
-        log.info("started removing %d expired environment(s)", started)
+JOBS_LEASE = "scheduled-jobs"
 
 
-def build_scheduler(lifecycle: Lifecycle, *, interval_seconds: int) -> AsyncIOScheduler:
+class Jobs:
+    def __init__(self, lifecycle: Lifecycle, watcher: Watcher, *, lease_ttl: timedelta) -> None:
+        self.lifecycle = lifecycle
+        self.watcher = watcher
+        self.lease_ttl = lease_ttl
+        self.leader = False
+
+    async def heartbeat(self) -> None:
+        """Every replica: renew claims on in-flight work, and take or renew the jobs lease."""
+        await self.lifecycle.heartbeat()
+        held = await asyncio.to_thread(
+            self.lifecycle.store.hold_lease, JOBS_LEASE, self.lifecycle.worker_id, self.lease_ttl
+        )
+        if held and not self.leader:
+            log.info("this replica (%s) now runs the scheduled jobs", self.lifecycle.worker_id)
+            self.leader = True
+            await self.lifecycle.resume()
+        elif not held and self.leader:
+            log.warning("this replica lost the scheduled-jobs lease")
+            self.leader = False
+
+    async def _as_leader(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        if not self.leader:
+            log.debug("not the leader; skipping %s", name)
+            return
+        try:
+            await job()
+        except Exception:
+            log.exception("scheduled job %s failed", name)
+
+    async def sweep(self) -> None:
+        """Expiry, expiry warnings, idle checks, and resuming abandoned work."""
+        await self._as_leader("expire-due", self.lifecycle.expire_due)
+        await self._as_leader("warn-expiring", self.watcher.warn_expiring)
+        await self._as_leader("idle-sweep", self.watcher.sweep_idle)
+        await self._as_leader("resume", self.lifecycle.resume)
+
+    async def reconcile(self) -> None:
+        await self._as_leader("reconcile", self.watcher.reconcile)
+
+    async def stop(self) -> None:
+        if self.leader:
+            await asyncio.to_thread(self.lifecycle.store.release_lease, JOBS_LEASE, self.lifecycle.worker_id)
+            self.leader = False
+
+
+def build_scheduler(jobs: Jobs, *, sweep_seconds: int, reconcile_seconds: int) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        expire_due,
-        "interval",
-        args=[lifecycle],
-        seconds=interval_seconds,
-        id="expire-due",
-        max_instances=1,
-        coalesce=True,
-    )
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    heartbeat_seconds = max(int(jobs.lease_ttl.total_seconds()) // 3, 1)
+    scheduler.add_job(jobs.heartbeat, "interval", seconds=heartbeat_seconds, id="heartbeat", **common)
+    scheduler.add_job(jobs.sweep, "interval", seconds=sweep_seconds, id="sweep", **common)
+    scheduler.add_job(jobs.reconcile, "interval", seconds=reconcile_seconds, id="reconcile", **common)
     return scheduler

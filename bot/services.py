@@ -8,6 +8,7 @@ from bot.groups import GroupDirectory
 from bot.lifecycle import Lifecycle
 from bot.policy import Actor, Policy
 from bot.store import Store
+from bot.watch import Watcher
 
 __all__ = ["Services"]
 
@@ -17,6 +18,7 @@ class Services:
     policy: Policy
     store: Store
     lifecycle: Lifecycle
+    watcher: Watcher
     groups: GroupDirectory
 
     async def actor(self, user_id: str) -> Actor:

@@ -78,6 +78,10 @@ class Environment(SQLModel, table=True):
     idle_warned_at: datetime | None = _when(default=None)
     last_activity_at: datetime | None = _when(default=None)
     hub_failures: int = 0
+    # Which bot process is deploying or tearing this down, and until when its claim holds
+    # unless renewed; a lapsed claim means the process died and the work can be resumed.
+    worker: str | None = Field(default=None, max_length=128)
+    worker_until: datetime | None = _when(default=None)
 
     @property
     def state_enum(self) -> State:
@@ -305,6 +309,18 @@ class Store:
                 return False
             return True
 
+    def renew_claims(self, env_ids: list[str], worker: str, until: datetime) -> int:
+        if not env_ids:
+            return 0
+        with Session(self.engine) as session:
+            result = session.exec(
+                update(Environment)
+                .where(col(Environment.id).in_(env_ids), col(Environment.worker) == worker)
+                .values(worker_until=until)
+            )
+            session.commit()
+            return int(result.rowcount)
+
     def release_lease(self, name: str, holder: str) -> None:
         with Session(self.engine) as session:
             session.exec(
@@ -354,6 +370,16 @@ class Store:
 
     def list_active(self) -> Sequence[Environment]:
         return self.in_states(ACTIVE_STATES)
+
+    def abandoned(self, states: Iterable[State], now: datetime) -> Sequence[Environment]:
+        """Environments in ``states`` whose worker's claim has lapsed (or that have none)."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Environment).where(
+                    col(Environment.state).in_(list(states)),
+                    (col(Environment.worker_until) == None) | (col(Environment.worker_until) < now),  # noqa: E711
+                )
+            ).all()
 
     def due_for_expiry(self, now: datetime) -> Sequence[Environment]:
         with Session(self.engine) as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -26,12 +26,17 @@ async def reply_privately(respond: AsyncRespond, message: dict[str, Any], *, rep
 
 
 async def run_and_reply(
-    respond: AsyncRespond, work: Awaitable[dict[str, Any] | None], *, replace: bool = False
+    respond: AsyncRespond,
+    work: Awaitable[dict[str, Any] | None],
+    *,
+    replace: bool = False,
+    dm: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> None:
     """Await ``work``; send its message, or the reason it failed, privately.
 
     ``replace`` swaps the message that holds the clicked button (only on success: a
-    refusal leaves the buttons where they were)."""
+    refusal leaves the buttons where they were). Clicks in the App Home carry no
+    ``response_url``; their answer goes through ``dm``."""
     try:
         message = await work
     except BotError as exc:
@@ -39,5 +44,9 @@ async def run_and_reply(
     except Exception:
         log.exception("a Slack request failed")
         message, replace = blocks.text_message(GENERIC_FAILURE), False
-    if message is not None:
+    if message is None:
+        return
+    if respond.response_url:
         await reply_privately(respond, message, replace=replace)
+    elif dm is not None:
+        await dm(message)
