@@ -55,6 +55,7 @@ async def running_bot(
     groups: dict[str, list[str]],
     deployer: Deployer | None = None,
     extra_env: dict[str, str] | None = None,
+    clock: MutableClock | None = None,
 ) -> AsyncIterator[BotUnderTest]:
     slack = SlackEmulator(signing_secret=SIGNING_SECRET, groups={k: list(v) for k, v in groups.items()})
     await slack.start()
@@ -70,7 +71,7 @@ async def running_bot(
             **(extra_env or {}),
         },
     )
-    clock = MutableClock()
+    clock = clock or MutableClock()
     runtime = build_runtime(settings, deployer=deployer, clock=clock)
     runner = web.AppRunner(make_web_app(runtime.bolt, SIGNING_SECRET), access_log=None)
     await runner.setup()

@@ -250,6 +250,12 @@ class SlackEmulator:
             text = await response.text()
             return SlackReply(response.status, text, time.monotonic() - started)
 
+    async def send_json(self, payload: dict[str, Any], **kwargs: Any) -> SlackReply:
+        """An Events API delivery: a signed JSON body."""
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+        return await self.send({}, raw_body=body, headers=headers, **kwargs)
+
     def _response_url_for(self) -> str:
         return f"{self.base_url}/response/{next(self._ts)}"
 
