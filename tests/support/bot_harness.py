@@ -83,5 +83,8 @@ async def running_bot(
         yield BotUnderTest(runtime=runtime, slack=slack, clock=clock)
     finally:
         await runtime.lifecycle.drain()
+        await runtime.watcher.activity.close()
         await runner.cleanup()
         await slack.stop()
+        # Close the pooled connections now: on PostgreSQL they would pile up test after test.
+        runtime.store.engine.dispose()
