@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# Local Kubernetes cluster for the test suite and for running the bot by hand.
+#
+# Real kube-apiserver, kube-controller-manager, kube-scheduler and etcd, built from Go
+# modules and cached outside the repository, run by kwokctl's binary runtime; kwok
+# stands in for the nodes and kubelets. Nothing is downloaded at run time.
+#
+#   cluster/harness.sh build [helm|kubernetes|etcd|kwok]...  build missing binaries
+#   cluster/harness.sh up          start the cluster (reuses a running one), print kubeconfig path
+#   cluster/harness.sh down        stop the cluster and remove everything it created
+#   cluster/harness.sh status      print key=value facts; exit 0 if running, 3 if not
+#   cluster/harness.sh kubeconfig  print the kubeconfig path of the running cluster
+#
+# Environment: JHB_CACHE_DIR (default ~/.cache/jupyterhub-bot), JHB_CLUSTER_NAME
+# (default jupyterhub-bot), JHB_CLUSTER_PORT (kube-apiserver port on 127.0.0.1,
+# default 26443), JHB_CLUSTER_NODES (kwok nodes, default 1).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=cluster/versions.env
+source "$HERE/versions.env"
+
+CACHE_DIR=${JHB_CACHE_DIR:-$HOME/.cache/jupyterhub-bot}
+CLUSTER_NAME=${JHB_CLUSTER_NAME:-jupyterhub-bot}
+API_PORT=${JHB_CLUSTER_PORT:-26443}
+NODES=${JHB_CLUSTER_NODES:-1}
+
+BIN_ROOT=$CACHE_DIR/bin
+BUILD_LOGS=$CACHE_DIR/logs
+HARNESS_LOG=$BUILD_LOGS/harness.log
+export KWOK_WORKDIR=$CACHE_DIR/kwok
+WORKDIR=$KWOK_WORKDIR/clusters/$CLUSTER_NAME
+KUBECONFIG_PATH=$WORKDIR/kubeconfig.yaml
+LOGS_DIR=$WORKDIR/logs
+SAVED_LOGS=$BUILD_LOGS/last-cluster-$CLUSTER_NAME
+CONTEXT=kwok-$CLUSTER_NAME
+
+die() {
+    echo "harness: error: $*" >&2
+    exit 1
+}
+
+note() {
+    echo "harness: $*" >&2
+}
+
+log() {
+    mkdir -p "$BUILD_LOGS"
+    printf '%s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$HARNESS_LOG"
+}
+
+# Version of a module required by one of our wrapper go.mod files.
+module_version() {
+    local gomod=$1 module=$2 version
+    version=$(awk -v m="$module" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$gomod")
+    [[ -n $version ]] || die "cannot find $module in $gomod"
+    echo "$version"
+}
+
+KUBE_VERSION=$(module_version "$HERE/kube/go.mod" k8s.io/kubernetes)
+ETCD_VERSION=$(module_version "$HERE/etcd/go.mod" go.etcd.io/etcd/server/v3)
+
+HELM_DIR=$BIN_ROOT/helm-$HELM_VERSION
+KUBE_DIR=$BIN_ROOT/kubernetes-$KUBE_VERSION
+ETCD_DIR=$BIN_ROOT/etcd-$ETCD_VERSION
+KWOK_DIR=$BIN_ROOT/kwok-$KWOK_VERSION
+
+KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+GROUPS_ALL=(helm kubernetes etcd kwok)
+
+group_dir() {
+    case $1 in
+        helm) echo "$HELM_DIR" ;;
+        kubernetes) echo "$KUBE_DIR" ;;
+        etcd) echo "$ETCD_DIR" ;;
+        kwok) echo "$KWOK_DIR" ;;
+        *) die "unknown build group '$1' (expected one of: ${GROUPS_ALL[*]})" ;;
+    esac
+}
+
+group_binaries() {
+    case $1 in
+        helm) echo helm ;;
+        kubernetes) echo "${KUBE_BINARIES[@]}" ;;
+        etcd) echo etcd ;;
+        kwok) echo kwok kwokctl ;;
+    esac
+}
+
+group_version() {
+    case $1 in
+        helm) echo "$HELM_VERSION" ;;
+        kubernetes) echo "$KUBE_VERSION" ;;
+        etcd) echo "$ETCD_VERSION" ;;
+        kwok) echo "$KWOK_VERSION" ;;
+    esac
+}
+
+group_built() {
+    local dir bin
+    dir=$(group_dir "$1")
+    for bin in $(group_binaries "$1"); do
+        [[ -x $dir/$bin ]] || return 1
+    done
+}
+
+all_built() {
+    local group
+    for group in "${GROUPS_ALL[@]}"; do
+        group_built "$group" || return 1
+    done
+}
+
+# Serialises build/up/down between concurrent callers (make, pytest, a second shell).
+take_lock() {
+    mkdir -p "$CACHE_DIR"
+    exec 9>"$CACHE_DIR/harness.lock"
+    if command -v flock >/dev/null; then
+        flock -w 3600 9 || die "timed out waiting for $CACHE_DIR/harness.lock held by another harness run"
+    fi
+}
+
+require_go() {
+    command -v go >/dev/null ||
+        die "Go is not installed or not on PATH; install Go 1.26 or newer (https://go.dev/dl/) so the cluster binaries can be built, then rerun"
+}
+
+kube_ldflags() {
+    local minor pkg flags="-s -w"
+    minor=$(echo "$KUBE_VERSION" | cut -d. -f2)
+    # Without these the binaries report v0.0.0-master and charts with a kubeVersion
+    # constraint refuse to install.
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        flags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+        flags+=" -X $pkg.gitTreeState=clean"
+    done
+    echo "$flags"
+}
+
+# Runs one group's build into a scratch folder, then moves the binaries into the
+# versioned folder, so an interrupted build never leaves a half-built group behind.
+build_group() {
+    local group=$1 dir version tmp buildlog start bin pkgs=() status=0
+    group_built "$group" && return 0
+    require_go
+    dir=$(group_dir "$group")
+    version=$(group_version "$group")
+    tmp=$(mktemp -d "$BIN_ROOT/.build-$group.XXXXXX")
+    buildlog=$BUILD_LOGS/build-$group.log
+    note "building $group $version (first run only; log: $buildlog)"
+    start=$SECONDS
+    (
+        echo "# $(date -u +%FT%TZ) building $group $version with $(go version)"
+        case $group in
+            helm)
+                cd "$tmp" && GOBIN=$tmp go install -trimpath \
+                    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
+                    "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+                ;;
+            kubernetes)
+                for bin in "${KUBE_BINARIES[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$bin"); done
+                # One invocation so the four binaries share compiled packages.
+                cd "$HERE/kube" && go build -trimpath -ldflags "$(kube_ldflags)" -o "$tmp/" "${pkgs[@]}"
+                ;;
+            etcd)
+                cd "$HERE/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" .
+                ;;
+            kwok)
+                cd "$tmp" && GOBIN=$tmp go install -trimpath -ldflags "-s -w" \
+                    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+                ;;
+        esac
+    ) >"$buildlog" 2>&1 || status=$?
+    if ((status != 0)); then
+        rm -rf "$tmp"
+        tail -n 15 "$buildlog" >&2
+        die "building $group $version failed (exit $status); full log: $buildlog"
+    fi
+    mkdir -p "$dir"
+    for bin in $(group_binaries "$group"); do
+        [[ -x $dir/$bin ]] || mv -f "$tmp/$bin" "$dir/$bin"
+    done
+    rm -rf "$tmp"
+    echo "# built in $((SECONDS - start))s" >>"$buildlog"
+    log "built $group $version in $((SECONDS - start))s"
+    note "built $group $version in $((SECONDS - start))s"
+}
+
+cmd_build() {
+    local groups=("$@") group
+    ((${#groups[@]})) || groups=("${GROUPS_ALL[@]}")
+    for group in "${groups[@]}"; do group_dir "$group" >/dev/null; done
+    # Fast path without the lock: everything already there.
+    for group in "${groups[@]}"; do
+        group_built "$group" || break
+        [[ $group == "${groups[-1]}" ]] && return 0
+    done
+    mkdir -p "$BIN_ROOT" "$BUILD_LOGS"
+    take_lock
+    for group in "${groups[@]}"; do build_group "$group"; done
+}
+
+kubectl_() {
+    "$KUBE_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" --context "$CONTEXT" "$@"
+}
+
+kwokctl_() {
+    # kwokctl prefers a kubectl found on PATH; make it ours, not whatever is installed.
+    # fd 9 (the lock) is closed so the components kwokctl forks do not hold the lock
+    # for as long as the cluster runs.
+    PATH=$KUBE_DIR:$PATH "$KWOK_DIR/kwokctl" --name "$CLUSTER_NAME" "$@" </dev/null 9>&-
+}
+
+cluster_ready() {
+    [[ -f $KUBECONFIG_PATH && -x $KUBE_DIR/kubectl ]] &&
+        kubectl_ --request-timeout=5s get --raw /readyz >/dev/null 2>&1
+}
+
+require_free_port() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null; then
+        die "port $API_PORT on 127.0.0.1 is already in use; stop the process listening there or set JHB_CLUSTER_PORT to a free port"
+    fi
+}
+
+write_kwokctl_config() {
+    cat >"$1" <<EOF
+kind: KwokctlConfiguration
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+options:
+  runtime: binary
+  bindAddress: 127.0.0.1
+  kubeApiserverPort: $API_PORT
+  securePort: true
+  kubeAuthorization: true
+  kubeAdmission: true
+  disableQPSLimits: true
+  quietPull: true
+  cacheDir: $CACHE_DIR/kwok/cache
+  kubeApiserverBinary: $KUBE_DIR/kube-apiserver
+  kubeControllerManagerBinary: $KUBE_DIR/kube-controller-manager
+  kubeSchedulerBinary: $KUBE_DIR/kube-scheduler
+  kubectlBinary: $KUBE_DIR/kubectl
+  etcdBinary: $ETCD_DIR/etcd
+  kwokControllerBinary: $KWOK_DIR/kwok
+componentsPatches:
+- name: kube-controller-manager
+  extraArgs:
+  - key: enable-hostpath-provisioner
+    value: "true"
+EOF
+}
+
+# True if PID is a live component of this cluster. kwokctl starts each one through a
+# symlink in $WORKDIR/bin, so argv[0] tells ours apart from an unrelated process that
+# reused the PID of a stale pid file (after a reboot, say); zombies have no argv.
+is_cluster_process() {
+    local argv0=""
+    [[ $1 =~ ^[0-9]+$ && -r /proc/$1/cmdline ]] || return 1
+    IFS= read -r -d '' argv0 <"/proc/$1/cmdline" 2>/dev/null || true
+    [[ $argv0 == "$WORKDIR/bin/"* ]]
+}
+
+# True while any thread of PID is still alive. An exiting process loses its argv, and
+# its main thread turns zombie, before the last thread closes its sockets, so teardown
+# waits on this to hand back a free port.
+process_running() {
+    local task stat
+    for task in /proc/"$1"/task/*/stat; do
+        stat=$(<"$task") 2>/dev/null || continue
+        stat=${stat##*) }
+        [[ $stat == [ZX]* ]] || return 0
+    done
+    return 1
+}
+
+cluster_pids() {
+    local f pid
+    for f in "$WORKDIR"/pids/*.pid; do
+        [[ -f $f ]] || continue
+        pid=$(<"$f")
+        if is_cluster_process "$pid"; then echo "$pid"; fi
+    done
+    return 0
+}
+
+save_logs() {
+    [[ -d $LOGS_DIR ]] || return 0
+    rm -rf "$SAVED_LOGS"
+    mkdir -p "$SAVED_LOGS"
+    cp -a "$LOGS_DIR/." "$SAVED_LOGS/" 2>/dev/null || true
+}
+
+teardown() {
+    local pids=() hostpaths=() path pid i
+    [[ -d $WORKDIR ]] || return 0
+    if cluster_ready; then
+        # Directories the hostPath provisioner made for claims that still exist.
+        mapfile -t hostpaths < <(kubectl_ get pv -o jsonpath='{range .items[*]}{.spec.hostPath.path}{"\n"}{end}' 2>/dev/null || true)
+    fi
+    mapfile -t pids < <(cluster_pids)
+    save_logs
+    log "deleting cluster $CLUSTER_NAME (pids: ${pids[*]:-none})"
+    if [[ -x $KWOK_DIR/kwokctl ]]; then
+        kwokctl_ delete cluster --kubeconfig "$KUBECONFIG_PATH" >>"$HARNESS_LOG" 2>&1 || log "kwokctl delete cluster failed"
+    fi
+    # kwokctl stops what it started; anything it missed gets TERM, then KILL.
+    for i in $(seq 1 50); do
+        mapfile -t pids < <(for pid in "${pids[@]}"; do if process_running "$pid"; then echo "$pid"; fi; done)
+        ((${#pids[@]})) || break
+        if ((i == 1)); then kill -TERM "${pids[@]}" 2>/dev/null || true; fi
+        if ((i == 40)); then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
+        sleep 0.2
+    done
+    ((${#pids[@]} == 0)) || die "cluster processes ${pids[*]} did not stop; kill them by hand"
+    for path in "${hostpaths[@]}"; do
+        if [[ $path =~ ^/tmp/hostpath_pv/[0-9a-f-]+$ ]]; then rm -rf "$path"; fi
+    done
+    rm -rf "$WORKDIR"
+}
+
+wait_for() {
+    local what=$1 timeout=$2
+    shift 2
+    local deadline=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.5
+    done
+    log "$what ready after $((SECONDS - deadline + timeout))s"
+}
+
+cmd_up() {
+    local start=$SECONDS config
+    # Fail before a long first build, not after it.
+    if [[ ! -d $WORKDIR ]]; then require_free_port; fi
+    cmd_build
+    take_lock
+    if cluster_ready; then
+        echo "$KUBECONFIG_PATH"
+        return 0
+    fi
+    if [[ -d $WORKDIR ]]; then
+        log "found a stopped or broken cluster $CLUSTER_NAME; recreating it"
+        teardown
+    fi
+    require_free_port
+    mkdir -p "$CACHE_DIR/run"
+    config=$CACHE_DIR/run/kwokctl-$CLUSTER_NAME.yaml
+    write_kwokctl_config "$config"
+    log "creating cluster $CLUSTER_NAME on 127.0.0.1:$API_PORT"
+    if ! kwokctl_ --config "$config" create cluster --kubeconfig "" --wait 2m >>"$HARNESS_LOG" 2>&1; then
+        teardown || true
+        die "kwokctl could not start the cluster; see $HARNESS_LOG and the component logs in $SAVED_LOGS"
+    fi
+    if ! {
+        kwokctl_ scale node --replicas "$NODES" >>"$HARNESS_LOG" 2>&1 &&
+            kubectl_ apply -f "$HERE/manifests/" >>"$HARNESS_LOG" 2>&1 &&
+            kubectl_ wait --for=condition=Ready node --all --timeout=120s >>"$HARNESS_LOG" 2>&1 &&
+            wait_for "default service account" 60 kubectl_ get serviceaccount default --namespace default
+    }; then
+        save_logs
+        die "the cluster started but did not become usable; see $HARNESS_LOG and the component logs in $LOGS_DIR"
+    fi
+    log "cluster $CLUSTER_NAME up in $((SECONDS - start))s"
+    echo "$KUBECONFIG_PATH"
+}
+
+cmd_down() {
+    take_lock
+    teardown
+}
+
+cmd_status() {
+    local state=absent built=no server="https://127.0.0.1:$API_PORT"
+    all_built && built=yes
+    if [[ -d $WORKDIR ]]; then
+        state=stopped
+        if cluster_ready; then
+            state=running
+            server=$(kubectl_ config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+        fi
+    fi
+    cat <<EOF
+state=$state
+built=$built
+name=$CLUSTER_NAME
+kubeconfig=$KUBECONFIG_PATH
+context=$CONTEXT
+server=$server
+helm=$HELM_DIR/helm
+bin_dir=$KUBE_DIR
+logs_dir=$LOGS_DIR
+saved_logs_dir=$SAVED_LOGS
+harness_log=$HARNESS_LOG
+kubernetes_version=$KUBE_VERSION
+etcd_version=$ETCD_VERSION
+kwok_version=$KWOK_VERSION
+helm_version=$HELM_VERSION
+EOF
+    [[ $state == running ]] || return 3
+}
+
+cmd_kubeconfig() {
+    cluster_ready || die "the cluster is not running; start it with 'make cluster-up' (cluster/harness.sh up)"
+    echo "$KUBECONFIG_PATH"
+}
+
+usage() {
+    echo "usage: $0 build [helm|kubernetes|etcd|kwok]... | up | down | status | kubeconfig" >&2
+    exit 2
+}
+
+main() {
+    (($#)) || usage
+    local cmd=$1
+    shift
+    case $cmd in
+        build) cmd_build "$@" ;;
+        up) cmd_up ;;
+        down) cmd_down ;;
+        status) cmd_status ;;
+        kubeconfig) cmd_kubeconfig ;;
+        -h | --help | help) usage ;;
+        *) echo "harness: unknown command '$cmd'" >&2 && usage ;;
+    esac
+}
+
+# exit on the same line: bash reads scripts lazily, so an edit made while this runs
+# must not be executed once main returns.
+main "$@"; exit

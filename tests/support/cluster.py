@@ -1,0 +1,173 @@
+"""The local Kubernetes cluster for tests, as a pytest plugin.
+
+A thin, typed layer over ``cluster/harness.sh``, which does the building and starting,
+so ``make cluster-up`` and the tests share one implementation. Load it with
+``pytest_plugins = ["tests.support.cluster"]`` and request the ``local_cluster`` fixture.
+
+When the harness cannot build or start the cluster, tests using the fixture are an
+ERROR if the ``CI`` environment variable is set, and are skipped (loudly, with a
+reason repeated in the terminal summary) otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HARNESS = REPO_ROOT / "cluster" / "harness.sh"
+
+# A cold build of the Kubernetes binaries takes tens of minutes on two cores.
+_BUILD_TIMEOUT_S = 90 * 60
+_STATUS_TIMEOUT_S = 60
+
+_skip_reasons: list[str] = []
+_active: LocalCluster | None = None
+
+
+class HarnessError(RuntimeError):
+    """cluster/harness.sh could not build or start the cluster."""
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    kubeconfig: Path  # admin kubeconfig of the cluster
+    context: str  # context name inside it
+    helm: Path  # helm binary
+    bin_dir: Path  # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+    logs_dir: Path  # one log file per component (kube-apiserver.log, kwok.log, ...)
+    server: str  # https://127.0.0.1:PORT
+
+    @property
+    def kubectl(self) -> Path:
+        return self.bin_dir / "kubectl"
+
+
+def _run_harness(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    command = f"cluster/harness.sh {' '.join(args)}"
+    try:
+        return subprocess.run(
+            [str(HARNESS), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise HarnessError(f"`{command}` did not finish within {timeout:.0f}s") from exc
+    except OSError as exc:
+        raise HarnessError(f"cannot run `{command}`: {exc}") from exc
+
+
+def _failure_line(proc: subprocess.CompletedProcess[str]) -> str:
+    for stream in (proc.stderr, proc.stdout):
+        lines = [line.strip() for line in stream.splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return f"exit status {proc.returncode} without a message"
+
+
+def _status() -> dict[str, str]:
+    proc = _run_harness("status", timeout=_STATUS_TIMEOUT_S)
+    if proc.returncode not in (0, 3):  # 3 means "not running", still a valid report
+        raise HarnessError(_failure_line(proc))
+    facts: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            facts[key] = value
+    return facts
+
+
+def helm_binary() -> Path:
+    """Path of the pinned helm binary, built first if missing. Needs no cluster."""
+    proc = _run_harness("build", "helm", timeout=_BUILD_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise HarnessError(_failure_line(proc))
+    return Path(_status()["helm"])
+
+
+def ensure_cluster() -> LocalCluster:
+    """Build what is missing, start the cluster unless it runs, and describe it."""
+    proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise HarnessError(_failure_line(proc))
+    facts = _status()
+    if facts.get("state") != "running":
+        raise HarnessError(
+            f"`cluster/harness.sh up` succeeded but the cluster is {facts.get('state')}; see {facts.get('harness_log')}"
+        )
+    return LocalCluster(
+        kubeconfig=Path(facts["kubeconfig"]),
+        context=facts["context"],
+        helm=Path(facts["helm"]),
+        bin_dir=Path(facts["bin_dir"]),
+        logs_dir=Path(facts["logs_dir"]),
+        server=facts["server"],
+    )
+
+
+def _say(config: pytest.Config, message: str) -> None:
+    """Print past pytest's output capturing, so a long cold build is not silent."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        print(message)
+        return
+    with capture.global_and_fixture_disabled():
+        print(f"\n{message}", flush=True)
+
+
+@pytest.fixture(scope="session")
+def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
+    """The running local cluster (started if needed and left running for reuse)."""
+    global _active
+    try:
+        if _status().get("built") != "yes":
+            _say(
+                pytestconfig,
+                "local cluster: building kube-apiserver, etcd, kwok and helm from Go modules "
+                "(first run only, about 12 minutes on 2 cores); "
+                "run `make cluster-up` beforehand to do this outside pytest",
+            )
+        _active = ensure_cluster()
+    except HarnessError as exc:
+        problem = str(exc)
+    else:
+        return _active
+    if "CI" in os.environ:
+        pytest.fail(f"local cluster harness failed (CI is set, no skip): {problem}", pytrace=False)
+    reason = (
+        f"LOCAL CLUSTER UNAVAILABLE, cluster tests skipped: {problem} "
+        "-- fix that and run `make cluster-up` (in CI this is an error, not a skip)"
+    )
+    _skip_reasons.append(reason)
+    pytest.skip(reason)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    uses_cluster = "local_cluster" in getattr(item, "fixturenames", ())
+    if report.failed and uses_cluster and _active is not None:
+        report.sections.append(
+            (
+                "local cluster",
+                f"component logs: {_active.logs_dir}\nkubeconfig: {_active.kubeconfig} (context {_active.context})",
+            )
+        )
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _skip_reasons:
+        return
+    terminalreporter.section("local cluster", sep="!", red=True, bold=True)
+    terminalreporter.write_line(_skip_reasons[0], red=True, bold=True)
