@@ -1,0 +1,169 @@
+"""The whole path on a real cluster: Slack command → policy → Helm release of our chart in a
+real kube-apiserver → URL and login by DM → expiry → release and namespace gone."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from bot.config import DEFAULT_CHART
+from bot.deployer import HelmDeployer, Target
+from bot.errors import InvalidChartValues
+from bot.kube import ClusterConnections
+from bot.policy import ClusterSpec
+from bot.states import State
+from tests.support.bot_harness import BotUnderTest, assert_acked, running_bot
+from tests.support.cluster import LocalCluster
+
+pytestmark = pytest.mark.cluster
+
+OWNER = "U0E2EOWNER"
+DEPLOY_WAIT = 300.0
+
+POLICY = """
+roles:
+  testers:
+    members: [user:{owner}]
+    allow: [launch, list, status, creds, extend, delete]
+    profiles: [tiny]
+    clusters: [local]
+    max_environments: 2
+profiles:
+  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
+clusters:
+  local: {{context: {context}, service_type: NodePort}}
+defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
+"""
+
+
+@pytest.fixture
+async def cluster_bot(local_cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "e2e.yaml").write_text(POLICY.format(owner=OWNER, context=local_cluster.context))
+    async with running_bot(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        policies_dir=policies,
+        groups={},
+        extra_env={
+            "KUBECONFIG": str(local_cluster.kubeconfig),
+            "HELM_BINARY": str(local_cluster.helm),
+            "DEPLOY_TIMEOUT_SECONDS": "240",
+        },
+    ) as bot:
+        yield bot
+
+
+def _core(cluster: LocalCluster) -> k8s.CoreV1Api:
+    api = k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig), context=cluster.context)  # type: ignore[no-untyped-call]
+    return k8s.CoreV1Api(api)
+
+
+def _helm_releases(cluster: LocalCluster, namespace: str) -> list[dict[str, str]]:
+    out = subprocess.run(
+        [
+            str(cluster.helm),
+            "list",
+            "-n",
+            namespace,
+            "-o",
+            "json",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--kube-context",
+            cluster.context,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return list(json.loads(out.stdout or "[]"))
+
+
+def _namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
+    try:
+        core.read_namespace(name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+async def test_launch_deliver_and_expire_on_a_real_cluster(
+    local_cluster: LocalCluster, cluster_bot: BotUnderTest
+) -> None:
+    bot = cluster_bot
+    assert_acked(await bot.slack.slash_command(OWNER, "launch e2e"))
+    [creds] = await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob, timeout=DEPLOY_WAIT)
+    assert creds.args["channel"] == "D0E2EOWNER"
+    await bot.settle()
+    env = bot.environment(OWNER, "e2e")
+    assert env.state == State.READY, env.last_error
+
+    [release] = _helm_releases(local_cluster, env.namespace)
+    assert release["name"] == env.release and release["status"] == "deployed"
+
+    core = _core(local_cluster)
+    namespace = core.read_namespace(env.namespace)
+    assert namespace.metadata.labels["app.kubernetes.io/managed-by"] == "jupyterhub-bot"
+    assert namespace.metadata.labels["jupyterhub-bot.io/environment-id"] == env.id
+
+    secret = core.read_namespaced_secret(f"{env.release}-hub", env.namespace)
+    password = base64.b64decode(secret.data["admin-password"]).decode()
+    assert len(password) >= 32 and f"`{password}`" in creds.text_blob
+    assert [c for c in bot.slack.calls if c is not creds and password in c.text_blob] == []
+    assert password not in Path(bot.runtime.settings.database_url.removeprefix("sqlite:///")).read_bytes().decode(
+        errors="ignore"
+    )
+
+    service = core.read_namespaced_service(f"{env.release}-proxy-public", env.namespace)
+    node_port = service.spec.ports[0].node_port
+    assert env.url is not None and env.url.endswith(f":{node_port}/") and env.url in creds.text_blob
+
+    # `creds` re-sends the same login, read back from the Secret.
+    assert_acked(await bot.slack.slash_command(OWNER, "creds e2e"))
+    await bot.slack.wait_for("chat.postMessage", lambda c: f"`{password}`" in c.text_blob, count=2)
+
+    bot.clock.advance(env.lifetime + timedelta(minutes=1))
+    assert await bot.runtime.lifecycle.expire_due() == 1
+    [gone] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=DEPLOY_WAIT)
+    assert "its lifetime ended" in gone.args["text"]
+    await bot.settle()
+    assert bot.runtime.store.get(env.id).state == State.DELETED  # type: ignore[union-attr]
+    assert not _namespace_exists(core, env.namespace)
+    assert _helm_releases(local_cluster, env.namespace) == []
+
+
+async def test_schema_refusal_reaches_the_requester_in_plain_words(local_cluster: LocalCluster) -> None:
+    """Values the chart's schema refuses fail at install with the schema's message, and leave nothing."""
+    connections = ClusterConnections(
+        {"local": ClusterSpec(context=local_cluster.context)},
+        kubeconfig=str(local_cluster.kubeconfig),
+        helm_binary=str(local_cluster.helm),
+        helm_timeout_seconds=120,
+    )
+    deployer = HelmDeployer(connections, chart_ref=str(DEFAULT_CHART), timeout_seconds=120)
+    target = Target(cluster="local", namespace="jh-schema-check", release="jh-schema-check")
+
+    async def ignore(_step: str) -> None:
+        return None
+
+    values = {"hub": {"adminPassword": "too-short", "botApiToken": "b" * 40}, "proxy": {"secretToken": "p" * 40}}
+    with pytest.raises(InvalidChartValues) as refused:
+        await deployer.deploy(target, values, {"app.kubernetes.io/managed-by": "jupyterhub-bot"}, ignore)
+    message = refused.value.user_message
+    assert message.startswith("The chart refused the environment's settings:")
+    assert "adminPassword" in message and "too-short" not in message
+    await deployer.teardown(target)
+    assert not _namespace_exists(_core(local_cluster), target.namespace)
