@@ -12,7 +12,7 @@ include .env
 export
 endif
 
-.PHONY: install run socket test test-fast lint format check-policies cluster-up cluster-down cluster-status clean
+.PHONY: install run socket migrate test test-fast lint format check-policies cluster-up cluster-down cluster-status clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ run: $(INSTALLED)
 socket: $(INSTALLED)
 	$(BIN)/python -m bot socket
 
+migrate: $(INSTALLED)
+	$(BIN)/python -m bot migrate
+
 check-policies: $(INSTALLED)
 	$(BIN)/python -m bot check-policies
 
@@ -41,9 +44,9 @@ check-policies: $(INSTALLED)
 test: install
 	$(BIN)/python -m pytest
 
-# Only the tests that need neither the cluster nor a hub.
+# Only the tests that need no cluster, no hub and no PostgreSQL server.
 test-fast: $(INSTALLED)
-	$(BIN)/python -m pytest -m "not cluster and not hub"
+	$(BIN)/python -m pytest -m "not cluster and not hub and not postgres"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check bot tests bench

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event, func, update
+from sqlalchemy import DateTime, Engine, event, func, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
@@ -139,7 +139,10 @@ class Store:
         self.clock = clock
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+        """Bring the database to the newest schema revision (see :mod:`bot.migrate`)."""
+        from bot.migrate import upgrade
+
+        upgrade(self.engine.url.render_as_string(hide_password=False))
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -389,6 +392,15 @@ class Store:
                     col(Environment.expires_at) <= now,
                 )
             ).all()
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def count_by_state(self) -> dict[str, int]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(Environment.state, func.count()).group_by(col(Environment.state))).all()
+            return {state: int(count) for state, count in rows}
 
     def audit(self, env_id: str, limit: int = 10) -> Sequence[AuditEvent]:
         with Session(self.engine) as session:

@@ -26,10 +26,19 @@ class ContractBot(BotUnderTest):
     deployer: InMemoryDeployer
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every contract test runs on both databases; PostgreSQL gives each test a new empty database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[ContractBot]:
+async def bot(database_url: str) -> AsyncIterator[ContractBot]:
     deployer = InMemoryDeployer()
     async with running_bot(
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}", policies_dir=POLICIES, groups=GROUPS, deployer=deployer
+        database_url=database_url, policies_dir=POLICIES, groups=GROUPS, deployer=deployer
     ) as running:
         yield ContractBot(runtime=running.runtime, slack=running.slack, clock=running.clock, deployer=deployer)
