@@ -8,6 +8,7 @@ import signal
 from dataclasses import dataclass
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
@@ -15,11 +16,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, utcnow
 from bot.config import Settings
-from bot.deployer import Deployer, HelmDeployer
+from bot.deployer import Deployer, EnvironmentAccess, HelmDeployer
 from bot.groups import GroupDirectory
 from bot.hub_activity import HubActivityReader
 from bot.kube import ClusterConnections
 from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
 from bot.notifier import SlackNotifier
 from bot.policy import Policy, load_policy, referenced_groups
 from bot.scheduler import Jobs, build_scheduler
@@ -52,6 +54,30 @@ class Runtime:
     def watcher(self) -> Watcher:
         return self.services.watcher
 
+    async def readiness(self) -> dict[str, str]:
+        """The database and every cluster answer; each check is bounded in time."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.store.ping), 5)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable ({type(exc).__name__})"
+        for cluster in self.policy.clusters:
+            try:
+                await asyncio.wait_for(self.lifecycle.deployer.check(cluster), 6)
+                checks[f"cluster:{cluster}"] = "ok"
+            except Exception as exc:
+                checks[f"cluster:{cluster}"] = f"unreachable ({type(exc).__name__})"
+        return checks
+
+    def web_app(self) -> web.Application:
+        return make_web_app(
+            self.bolt,
+            self.settings.slack_signing_secret,
+            metrics=self.lifecycle.metrics,
+            readiness=self.readiness,
+        )
+
     async def start_jobs(self) -> AsyncIOScheduler:
         """Take part in the jobs lease at once (resuming interrupted work if we get it), then schedule."""
         await self.jobs.heartbeat()
@@ -67,7 +93,13 @@ class Runtime:
         scheduler.shutdown(wait=False)
         await self.lifecycle.drain()
         await self.jobs.stop()
+        await self.close()
+
+    async def close(self) -> None:
+        """Release connections: hub activity client, the Slack session, the database pool."""
         await self.watcher.activity.close()
+        await self.services.http.close()
+        self.store.engine.dispose()
 
 
 def build_runtime(
@@ -80,7 +112,9 @@ def build_runtime(
     policy = load_policy(settings.policies_dir)
     store = Store(make_engine(settings.database_url), clock=clock)
     store.create_schema()
-    client = build_client(settings.slack_bot_token, settings.slack_api_url)
+    # Needs a running event loop (the session binds to it).
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+    client = build_client(settings.slack_bot_token, settings.slack_api_url, session=http)
     if deployer is None:
         connections = ClusterConnections(
             policy.clusters,
@@ -88,12 +122,19 @@ def build_runtime(
             helm_binary=settings.helm_binary,
             helm_timeout_seconds=settings.deploy_timeout_seconds,
         )
+        access = None
+        if settings.environment_cluster_role:
+            sa_namespace, _, sa_name = settings.bot_service_account.partition("/")
+            access = EnvironmentAccess(settings.environment_cluster_role, sa_namespace, sa_name)
         deployer = HelmDeployer(
             connections,
             chart_ref=settings.chart_ref,
             chart_version=settings.chart_version,
             timeout_seconds=settings.deploy_timeout_seconds,
+            access=access,
         )
+    metrics = Metrics()
+    metrics.watch_environments(store.count_by_state)
     lifecycle = Lifecycle(
         store=store,
         policy=policy,
@@ -103,6 +144,7 @@ def build_runtime(
         max_concurrent=settings.max_concurrent_deploys,
         deploy_timeout_seconds=settings.deploy_timeout_seconds,
         claim_ttl=timedelta(seconds=settings.lease_seconds),
+        metrics=metrics,
     )
     watcher = Watcher(lifecycle, HubActivityReader())
     services = Services(
@@ -111,10 +153,12 @@ def build_runtime(
         lifecycle=lifecycle,
         watcher=watcher,
         groups=GroupDirectory(client, referenced_groups(policy)),
+        slack=client,
+        http=http,
     )
     bolt = build_app(
         services,
-        client=client,
+        client=build_client(settings.slack_bot_token, settings.slack_api_url),
         signing_secret=settings.slack_signing_secret if http_mode else None,
     )
     jobs = Jobs(lifecycle, watcher, lease_ttl=timedelta(seconds=settings.lease_seconds))
@@ -132,7 +176,7 @@ async def _until_stopped() -> None:
 
 
 async def run_http(runtime: Runtime) -> None:
-    runner = web.AppRunner(make_web_app(runtime.bolt, runtime.settings.slack_signing_secret))
+    runner = web.AppRunner(runtime.web_app())
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=runtime.settings.port)  # noqa: S104
     await site.start()

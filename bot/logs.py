@@ -1,0 +1,80 @@
+"""Logging set-up: JSON lines (or plain text for a terminal), with secrets redacted.
+
+Redaction is a safety net, not the plan: the bot never logs a credential on purpose.
+Slack tokens are recognised by shape; generated hub secrets are registered while the
+bot holds them in memory, and any log record mentioning one is rewritten."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from typing import TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+__all__ = ["REDACTED", "SecretRedactor", "configure_logging", "log_handler", "redactor"]
+
+REDACTED = "<redacted>"
+_TOKEN_SHAPES = re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
+
+
+class SecretRedactor:
+    """Secrets are registered under a key (an environment id) and forgotten with it."""
+
+    def __init__(self) -> None:
+        self._secrets: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, key: str, *secrets: str) -> None:
+        with self._lock:
+            self._secrets.setdefault(key, set()).update(s for s in secrets if len(s) >= 8)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._secrets.pop(key, None)
+
+    def scrub(self, text: str) -> str:
+        text = _TOKEN_SHAPES.sub(REDACTED, text)
+        with self._lock:
+            known = [secret for group in self._secrets.values() for secret in group]
+        for secret in known:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+redactor = SecretRedactor()
+
+
+class _RedactingJson(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redactor.scrub(super().format(record))
+
+
+class _RedactingText(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redactor.scrub(super().format(record))
+
+
+def log_handler(stream: TextIO, *, json_lines: bool = True) -> logging.Handler:
+    """Everything, tracebacks included, is scrubbed after formatting, so nothing slips past."""
+    handler = logging.StreamHandler(stream)
+    if json_lines:
+        handler.setFormatter(
+            _RedactingJson(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(_RedactingText("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return handler
+
+
+def configure_logging(level: str, *, json_lines: bool = True) -> None:
+    handler = log_handler(sys.stderr, json_lines=json_lines)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
