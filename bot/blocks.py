@@ -20,12 +20,14 @@ __all__ = [
     "ACTION_EXTEND",
     "ACTION_KEEP",
     "ACTION_REMOVE_ORPHAN",
+    "DEPLOY_STEPS",
     "LAUNCH_FORM",
     "Message",
     "approval_decided",
     "approval_request",
     "credentials",
     "delete_confirmation",
+    "deploy_progress",
     "environment_list",
     "expiry_warning",
     "home_view",
@@ -346,3 +348,21 @@ def home_view(envs: Sequence[Environment], *, admin: bool, viewer: str, now: dat
             blocks.append(_actions(*buttons))
     blocks.append(_context(f"Updated {_slack_date(now)}"))
     return {"type": "home", "blocks": blocks}
+
+
+DEPLOY_STEPS = ("request accepted", "namespace created", "chart installed, hub ready")
+
+
+def deploy_progress(
+    env: Environment, done: Sequence[str], *, url: str | None = None, failed: str | None = None
+) -> Message:
+    """The requester's private progress message, updated in place as the deploy goes."""
+    lines = [f"*Launching {env.name}* (`{env.profile}` on `{env.cluster}`)"]
+    for step in DEPLOY_STEPS:
+        lines.append(f"{':white_check_mark:' if step in done else ':white_square:'} {step}")
+    if url:
+        lines.append(f":rocket: ready at <{url}|{url}>; your login is in the next message.")
+    if failed:
+        lines.append(f":x: {failed}")
+    state = "ready" if url else "failed" if failed else done[-1] if done else "starting"
+    return {"text": f"Launching {env.name}: {state}", "blocks": [_section("\n".join(lines))]}

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from bot.commands import Launch
 from bot.deployer import Deployer, Target
 from bot.durations import format_duration
 from bot.errors import BotError, Conflict, LifetimeTooLong, NotAllowed, NotFound
+from bot.logs import redactor
+from bot.metrics import Metrics
 from bot.notifier import Notifier
 from bot.policy import Actor, Policy, can, extension_limits, grant_launch, is_admin
 from bot.states import State
@@ -62,6 +65,7 @@ class Lifecycle:
         secrets_factory: Callable[[], HubSecrets] = HubSecrets.generate,
         worker_id: str | None = None,
         claim_ttl: timedelta = timedelta(seconds=60),
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.policy = policy
@@ -75,6 +79,7 @@ class Lifecycle:
         self.worker_id = worker_id or default_worker_id()
         self._claim_ttl = claim_ttl
         self._in_flight: set[str] = set()
+        self.metrics = metrics or Metrics()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -261,27 +266,28 @@ class Lifecycle:
             idle_timeout_seconds=int(self.policy.defaults.idle_timeout.total_seconds()),
         )
 
-        async def progress(step: str) -> None:
-            await self._db(self.store.record, env.id, actor=SYSTEM, action="progress", detail=step)
-
+        progress = _ProgressMessage(self, env)
+        await progress.start()
+        redactor.register(env.id, hub_secrets.admin_password, hub_secrets.bot_api_token, hub_secrets.proxy_token)
+        started = time.monotonic()
         log.info("deploying %s (%s) into %s/%s", env.id, env.name, env.cluster, env.namespace)
         try:
             url = await asyncio.wait_for(
-                self.deployer.deploy(_target(env), values, managed_labels(env.id, env.owner_id), progress),
+                self.deployer.deploy(_target(env), values, managed_labels(env.id, env.owner_id), progress.step),
                 timeout=self._deploy_timeout + 60,
             )
         except BotError as exc:
             log.warning("deploy of %s failed: %s", env.id, exc.user_message)
-            await self._roll_back(env, exc.user_message)
+            await self._roll_back(env, exc.user_message, progress)
             return
         except TimeoutError:
-            await self._roll_back(
-                env, f"the deploy took longer than {format_duration(timedelta(seconds=self._deploy_timeout))}"
-            )
+            limit = format_duration(timedelta(seconds=self._deploy_timeout))
+            await self._roll_back(env, f"the deploy took longer than {limit}", progress)
             return
         except Exception:
             log.exception("deploy of %s failed unexpectedly", env.id)
-            await self._roll_back(env, "an unexpected error on our side (the admins can see the details in the logs)")
+            reason = "an unexpected error on our side (the admins can see the details in the logs)"
+            await self._roll_back(env, reason, progress)
             return
 
         now = self.clock()
@@ -301,7 +307,10 @@ class Lifecycle:
         if ready is None:
             log.warning("environment %s left 'deploying' while we deployed it", env.id)
             return
+        self.metrics.launches.labels("ready").inc()
+        self.metrics.launch_duration.observe(time.monotonic() - started)
         log.info("environment %s is ready at %s", env.id, url)
+        await progress.finish(url)
         await self._send_credentials(ready, hub_secrets.admin_password)
 
     async def _send_credentials(self, env: Environment, password: str) -> None:
@@ -313,7 +322,8 @@ class Lifecycle:
             return
         await self._db(self.store.record, env.id, actor=SYSTEM, action="credentials-sent")
 
-    async def _roll_back(self, env: Environment, reason: str) -> None:
+    async def _roll_back(self, env: Environment, reason: str, progress: _ProgressMessage) -> None:
+        self.metrics.launches.labels("failed").inc()
         cleaned = True
         try:
             await self.deployer.teardown(_target(env))
@@ -336,6 +346,8 @@ class Lifecycle:
             if cleaned
             else "The admins have been asked to remove what was left"
         )
+        await progress.fail(reason)
+        redactor.forget(env.id)
         await self._tell(
             env.owner_id,
             f":x: Sorry, *{env.name}* could not be deployed: {reason}\n"
@@ -371,6 +383,7 @@ class Lifecycle:
         except Exception:
             # The claim lapses once we stop working on it, so a later resume retries.
             log.exception("teardown of %s failed; it stays 'expiring' and is retried", env.id)
+            self.metrics.teardowns.labels("failed").inc()
             await self._db(self.store.record, env.id, actor=SYSTEM, action="teardown-failed")
             return
         done = await self._db(
@@ -384,6 +397,8 @@ class Lifecycle:
             **_UNCLAIMED,
         )
         if done is not None:
+            redactor.forget(env.id)
+            self.metrics.teardowns.labels("deleted").inc()
             await self._tell(env.owner_id, f":wastebasket: Your JupyterHub *{env.name}* was removed: {reason}.")
 
     async def admin_expire(self, actor: Actor, env_id: str) -> Environment:
@@ -518,6 +533,7 @@ class Lifecycle:
         if env.state_enum is not State.READY:
             raise Conflict(f"*{env.name}* is {env.state.replace('_', ' ')}; credentials exist only once it is ready.")
         password = await self.deployer.admin_password(_target(env))
+        redactor.register(env.id, password)
         await self.notifier.dm(actor.user_id, blocks.credentials(env, username=ADMIN_USER, password=password))
         await self._db(self.store.record, env.id, actor=actor.user_id, action="credentials-sent")
         return env
@@ -539,3 +555,39 @@ class Lifecycle:
 
     def now(self) -> datetime:
         return self.clock()
+
+
+class _ProgressMessage:
+    """The requester's private message that follows a deploy step by step."""
+
+    def __init__(self, lifecycle: Lifecycle, env: Environment) -> None:
+        self._lifecycle = lifecycle
+        self._env = env
+        self._done: list[str] = ["request accepted"]
+        self._where: tuple[str, str] | None = None
+
+    async def _show(self, **extra: str) -> None:
+        message = blocks.deploy_progress(self._env, self._done, **extra)
+        try:
+            if self._where is None:
+                self._where = await self._lifecycle.notifier.dm(self._env.owner_id, message)
+            else:
+                await self._lifecycle.notifier.update(*self._where, message)
+        except Exception:
+            log.warning("could not show deploy progress of %s", self._env.id, exc_info=True)
+
+    async def start(self) -> None:
+        await self._show()
+
+    async def step(self, name: str) -> None:
+        self._done.append(name)
+        await self._lifecycle._db(
+            self._lifecycle.store.record, self._env.id, actor=SYSTEM, action="progress", detail=name
+        )
+        await self._show()
+
+    async def finish(self, url: str) -> None:
+        await self._show(url=url)
+
+    async def fail(self, reason: str) -> None:
+        await self._show(failed=reason)

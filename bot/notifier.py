@@ -16,7 +16,9 @@ Message = dict[str, Any]
 
 
 class Notifier(Protocol):
-    async def dm(self, user_id: str, message: Message) -> None: ...
+    async def dm(self, user_id: str, message: Message) -> tuple[str, str]:
+        """Send privately; return (channel, ts) so the message can be updated."""
+        ...
 
     async def to_admins(self, message: Message) -> tuple[str, str] | None: ...
 
@@ -30,10 +32,11 @@ class SlackNotifier:
         self._client = client
         self._admin_channel = admin_channel
 
-    async def dm(self, user_id: str, message: Message) -> None:
+    async def dm(self, user_id: str, message: Message) -> tuple[str, str]:
         opened = await self._client.conversations_open(users=user_id)
         channel = opened["channel"]["id"]
-        await self._client.chat_postMessage(channel=channel, **message)
+        posted = await self._client.chat_postMessage(channel=channel, **message)
+        return str(posted["channel"]), str(posted["ts"])
 
     async def to_admins(self, message: Message) -> tuple[str, str] | None:
         try:

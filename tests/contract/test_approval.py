@@ -17,6 +17,10 @@ async def _request(bot: ContractBot, name: str = "big") -> ApiCall:
     return posted
 
 
+def _in_admin_channel(call: ApiCall) -> bool:
+    return call.args.get("channel") == ADMIN_CHANNEL
+
+
 def _button_value(message: ApiCall, action_id: str) -> str:
     for block in message.args["blocks"]:
         for element in block.get("elements", []):
@@ -34,8 +38,7 @@ async def test_approval_required_then_approved_then_ready(bot: ContractBot) -> N
     env_id = _button_value(posted, "approve_request")
     assert_acked(await bot.slack.click(ADMIN, "approve_request", env_id, message=posted))
 
-    [updated] = await bot.slack.wait_for("chat.update")
-    assert updated.args["channel"] == ADMIN_CHANNEL
+    [updated] = await bot.slack.wait_for("chat.update", _in_admin_channel)
     assert f"approved by <@{ADMIN}>" in updated.args["text"]
     assert "actions" not in [b["type"] for b in updated.args["blocks"]]
 
@@ -57,14 +60,14 @@ async def test_a_non_admin_click_changes_nothing_and_is_told_privately(bot: Cont
     assert all(r.args["response_type"] == "ephemeral" and r.args["replace_original"] is False for r in refusals)
     await bot.settle()
     assert bot.environment(RESEARCHER, "big").state == State.PENDING_APPROVAL
-    assert bot.slack.find("chat.update") == []
+    assert bot.slack.find("chat.update", _in_admin_channel) == []
     assert bot.deployer.deploys == []
 
 
 async def test_deny(bot: ContractBot) -> None:
     posted = await _request(bot)
     assert_acked(await bot.slack.click(ADMIN, "deny_request", _button_value(posted, "deny_request"), message=posted))
-    [updated] = await bot.slack.wait_for("chat.update")
+    [updated] = await bot.slack.wait_for("chat.update", _in_admin_channel)
     assert f"denied by <@{ADMIN}>" in updated.args["text"]
     [told] = await bot.slack.wait_for("chat.postMessage", lambda c: c.args["channel"] == "D0RESEARCH")
     assert "denied your request for *big*" in told.args["text"]
@@ -85,4 +88,4 @@ async def test_two_approve_clicks_at_once_deploy_once(bot: ContractBot) -> None:
     await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
     assert len(bot.deployer.deploys) == 1
-    assert len(bot.slack.find("chat.update")) == 1
+    assert len(bot.slack.find("chat.update", _in_admin_channel)) == 1

@@ -116,3 +116,30 @@ async def test_failed_deploy_is_rolled_back_and_frees_the_quota(bot: ContractBot
 
     assert_acked(await bot.slack.slash_command(STUDENT, "launch second-try"))
     await bot.slack.wait_for("chat.postMessage", _has_password)
+
+
+async def test_progress_message_goes_through_its_steps_in_order(bot: ContractBot) -> None:
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch steps"))
+    await bot.slack.wait_for("chat.postMessage", _has_password)
+    await bot.settle()
+    [first] = bot.slack.find("chat.postMessage", lambda c: "Launching steps" in c.args["text"])
+    assert first.args["channel"] == "D0STUDENT"
+    updates = bot.slack.find("chat.update", lambda c: c.args["channel"] == "D0STUDENT")
+    states = [first.args["text"]] + [u.args["text"] for u in updates]
+    assert states == [
+        "Launching steps: request accepted",
+        "Launching steps: namespace created",
+        "Launching steps: chart installed, hub ready",
+        "Launching steps: ready",
+    ]
+    env = bot.environment(STUDENT, "steps")
+    assert env.url in updates[-1].text_blob and "*Password:*" not in updates[-1].text_blob
+    assert first.at < updates[0].at < updates[-1].at
+
+
+async def test_progress_message_shows_a_failure(bot: ContractBot) -> None:
+    bot.deployer.fail_next = "The chart refused the environment's settings: hub.adminPassword is too short."
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch broken"))
+    await bot.slack.wait_for("chat.update", lambda c: c.args["text"] == "Launching broken: failed")
+    [failed] = bot.slack.find("chat.update", lambda c: c.args["text"] == "Launching broken: failed")
+    assert "hub.adminPassword is too short" in failed.text_blob
