@@ -52,7 +52,11 @@ class GroupDirectory:
                 members = frozenset(response.get("users") or [])
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("could not list members of user group %s: %s", group_id, _reason(exc))
-                return cached[1] if cached else frozenset()
+                # Keep what we knew (or nobody) for a short while rather than asking again
+                # on every request: retry after a tenth of the normal lifetime.
+                members = cached[1] if cached else frozenset()
+                self._members[group_id] = (self._clock() - self._ttl * 0.9, members)
+                return members
             self._members[group_id] = (self._clock(), members)
             return members
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.groups import GroupDirectory
 from bot.lifecycle import Lifecycle
 from bot.policy import Actor, Policy
@@ -20,6 +23,14 @@ class Services:
     lifecycle: Lifecycle
     watcher: Watcher
     groups: GroupDirectory
+    # The Web API client with pooled connections (Bolt keeps its own, which it copies
+    # for lazy listeners and so must not hold a session), and that pool itself.
+    slack: AsyncWebClient
+    http: aiohttp.ClientSession
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Services:
+        # Bolt deep-copies the request context for lazy listeners; the services are shared.
+        return self
 
     async def actor(self, user_id: str) -> Actor:
         return Actor(user_id=user_id, groups=await self.groups.groups_of(user_id))

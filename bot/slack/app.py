@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,9 +18,10 @@ __all__ = ["build_app", "build_client"]
 log = logging.getLogger(__name__)
 
 
-def build_client(token: str, api_url: str) -> AsyncWebClient:
+def build_client(token: str, api_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """A Web API client; with ``session`` its connections are pooled instead of opened per call."""
     base_url = api_url if api_url.endswith("/") else api_url + "/"
-    return AsyncWebClient(token=token, base_url=base_url, timeout=10)
+    return AsyncWebClient(token=token, base_url=base_url, timeout=10, session=session)
 
 
 def build_app(
@@ -33,8 +35,9 @@ def build_app(
         signing_secret=signing_secret,
         # Socket Mode has no signature to check; HTTP mode always does.
         request_verification_enabled=signing_secret is not None,
-        # Listeners ack first and keep working afterwards; the ack goes out at once.
-        process_before_response=False,
+        # Every listener is an ack function plus lazy work: the response goes out as soon
+        # as the ack function returns, and the work runs after it as its own task.
+        process_before_response=True,
     )
 
     @app.middleware

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot import blocks
 from bot.policy import can
 from bot.services import Services
@@ -11,7 +9,7 @@ from bot.services import Services
 __all__ = ["publish_home"]
 
 
-async def publish_home(services: Services, client: AsyncWebClient, user_id: str) -> None:
+async def publish_home(services: Services, user_id: str) -> None:
     """Admins see every active environment; everyone else sees their own."""
     actor = await services.actor(user_id)
     admin = can(services.policy, actor, "list-all")
@@ -20,4 +18,4 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str)
     else:
         envs = []
     view = blocks.home_view(envs, admin=admin, viewer=user_id, now=services.lifecycle.now())
-    await client.views_publish(user_id=user_id, view=view)
+    await services.slack.views_publish(user_id=user_id, view=view)

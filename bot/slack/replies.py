@@ -6,7 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import blocks
 from bot.errors import BotError
@@ -20,9 +22,19 @@ GENERIC_FAILURE = (
 )
 
 
-async def reply_privately(respond: AsyncRespond, message: dict[str, Any], *, replace: bool = False) -> None:
+async def reply_privately(
+    respond: AsyncRespond,
+    message: dict[str, Any],
+    *,
+    replace: bool = False,
+    session: aiohttp.ClientSession | None = None,
+) -> None:
     """An ephemeral reply through ``response_url``: only the person who acted sees it."""
-    await respond(response_type="ephemeral", replace_original=replace, **message)
+    if session is None or not respond.response_url:
+        await respond(response_type="ephemeral", replace_original=replace, **message)
+        return
+    webhook = AsyncWebhookClient(respond.response_url, session=session, timeout=10)
+    await webhook.send_dict({"response_type": "ephemeral", "replace_original": replace, **message})
 
 
 async def run_and_reply(
@@ -31,6 +43,7 @@ async def run_and_reply(
     *,
     replace: bool = False,
     dm: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> None:
     """Await ``work``; send its message, or the reason it failed, privately.
 
@@ -47,6 +60,6 @@ async def run_and_reply(
     if message is None:
         return
     if respond.response_url:
-        await reply_privately(respond, message, replace=replace)
+        await reply_privately(respond, message, replace=replace, session=session)
     elif dm is not None:
         await dm(message)

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.durations import format_duration
@@ -60,13 +59,15 @@ async def _remove_orphan(services: Services, actor: Actor, value: str) -> Messag
     return blocks.text_message(f"Removed the orphaned namespace `{namespace}`.")
 
 
-def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaitable[None]]:
-    """Ack, run ``work`` for the clicker, reply privately; a click in the App Home refreshes it."""
+async def acknowledge(ack: AsyncAck) -> None:
+    await ack()
 
-    async def on_click(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        await ack()
+
+def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaitable[None]]:
+    """After the ack: run ``work`` for the clicker and reply privately; a click in the App
+    Home refreshes it."""
+
+    async def on_click(body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         services: Services = context["services"]
         user_id = body["user"]["id"]
 
@@ -76,26 +77,29 @@ def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaita
         async def dm(message: Message) -> None:
             await services.lifecycle.notifier.dm(user_id, message)
 
-        await run_and_reply(respond, clicked(), replace=replace, dm=dm)
+        await run_and_reply(respond, clicked(), replace=replace, dm=dm, session=services.http)
         if (body.get("container") or {}).get("type") == "view":
-            await publish_home(services, client, user_id)
+            await publish_home(services, user_id)
 
     on_click.__name__ = f"on_{work.__name__.lstrip('_')}"
     return on_click
 
 
-async def cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
-    await ack()
+async def cancel(respond: AsyncRespond) -> None:
     await respond(delete_original=True)
 
 
 def register(app: AsyncApp) -> None:
-    app.action(blocks.ACTION_APPROVE)(_listener(_approve))
-    app.action(blocks.ACTION_DENY)(_listener(_deny))
-    app.action(blocks.ACTION_EXPIRE)(_listener(_expire))
-    app.action(blocks.ACTION_DELETE_CONFIRM)(_listener(_delete, replace=True))
-    app.action(blocks.ACTION_DELETE_NOW)(_listener(_delete))
-    app.action(blocks.ACTION_KEEP)(_listener(_keep))
-    app.action(blocks.ACTION_EXTEND)(_listener(_extend))
-    app.action(blocks.ACTION_REMOVE_ORPHAN)(_listener(_remove_orphan))
-    app.action(blocks.ACTION_CANCEL)(cancel)
+    clicks: dict[str, Callable[..., Awaitable[None]]] = {
+        blocks.ACTION_APPROVE: _listener(_approve),
+        blocks.ACTION_DENY: _listener(_deny),
+        blocks.ACTION_EXPIRE: _listener(_expire),
+        blocks.ACTION_DELETE_CONFIRM: _listener(_delete, replace=True),
+        blocks.ACTION_DELETE_NOW: _listener(_delete),
+        blocks.ACTION_KEEP: _listener(_keep),
+        blocks.ACTION_EXTEND: _listener(_extend),
+        blocks.ACTION_REMOVE_ORPHAN: _listener(_remove_orphan),
+        blocks.ACTION_CANCEL: cancel,
+    }
+    for action_id, work in clicks.items():
+        app.action(action_id)(ack=acknowledge, lazy=[work])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.commands import (
@@ -35,36 +35,40 @@ COMMAND = "/jupyterhub"
 FORM_LIFETIMES = ("1h", "4h", "8h", "1d", "3d", "7d")
 
 
-async def jupyterhub_command(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def acknowledge(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """Within Slack's 3 seconds: usage problems are answered here, everything else later."""
     try:
         command = parse_command(body.get("text") or "")
     except UsageError as exc:
         await ack(text=exc.user_message)
         return
+    await ack(text=USAGE) if isinstance(command, Help) else await ack()
+
+
+async def run_command(body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    """After the ack: the command's work and its private reply."""
+    try:
+        command = parse_command(body.get("text") or "")
+    except UsageError:
+        return  # already answered in the ack
     if isinstance(command, Help):
-        await ack(text=USAGE)
         return
-    await ack()
     services: Services = context["services"]
     user_id = body["user_id"]
+    work: Awaitable[dict[str, Any] | None]
     if isinstance(command, Launch) and command.wants_form:
-        await run_and_reply(respond, open_launch_form(services, client, user_id, body["trigger_id"]))
+        work = open_launch_form(services, user_id, body["trigger_id"])
     else:
-        await run_and_reply(respond, execute(services, user_id, command))
+        work = execute(services, user_id, command)
+    await run_and_reply(respond, work, session=services.http)
 
 
-async def open_launch_form(services: Services, client: AsyncWebClient, user_id: str, trigger_id: str) -> None:
+async def open_launch_form(services: Services, user_id: str, trigger_id: str) -> None:
     actor = await services.actor(user_id)
     profiles, clusters = launch_choices(services.policy, actor)
     if not profiles or not clusters:
         raise NotAllowed("You are not allowed to launch environments. Ask a platform admin to add you to a role.")
-    await client.views_open(
+    await services.slack.views_open(
         trigger_id=trigger_id,
         view=blocks.launch_form(
             profiles=[(name, services.policy.profiles[name].description) for name in profiles],
@@ -122,4 +126,4 @@ async def execute(services: Services, user_id: str, command: Command) -> dict[st
 
 
 def register(app: AsyncApp) -> None:
-    app.command(COMMAND)(jupyterhub_command)
+    app.command(COMMAND)(ack=acknowledge, lazy=[run_command])

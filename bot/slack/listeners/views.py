@@ -62,28 +62,40 @@ async def _policy_errors(services: Services, actor: Actor, request: Launch) -> d
     return {}
 
 
-async def launch_form_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
-) -> None:
-    services: Services = context["services"]
-    user_id = body["user"]["id"]
+async def _checked(
+    services: Services, body: dict[str, Any], view: dict[str, Any]
+) -> tuple[Actor, Launch | None, dict[str, str]]:
     request, errors = read_launch_form(view["state"]["values"])
-    actor = await services.actor(user_id)
+    actor = await services.actor(body["user"]["id"])
     if request is not None:
         errors = await _policy_errors(services, actor, request)
+    return actor, request, errors
+
+
+async def validate_launch_form(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Inline field errors must come in the ack itself, so the form is checked here."""
+    _, _, errors = await _checked(context["services"], body, view)
     if errors:
         await ack(response_action="errors", errors=errors)
-        return
-    await ack()
-    assert request is not None
+    else:
+        await ack()
+
+
+async def launch_from_form(body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext) -> None:
+    services: Services = context["services"]
+    actor, request, errors = await _checked(services, body, view)
+    if errors or request is None:
+        return  # the form was sent back with its errors
     try:
         env = await services.lifecycle.request_launch(actor, request)
     except BotError as exc:
         message = blocks.text_message(exc.user_message)
     else:
         message = launch_accepted(env.name, env.state_enum, env.profile, env.cluster, format_duration(env.lifetime))
-    await services.lifecycle.notifier.dm(user_id, message)
+    await services.lifecycle.notifier.dm(actor.user_id, message)
 
 
 def register(app: AsyncApp) -> None:
-    app.view(blocks.LAUNCH_FORM)(launch_form_submitted)
+    app.view(blocks.LAUNCH_FORM)(ack=validate_launch_form, lazy=[launch_from_form])
