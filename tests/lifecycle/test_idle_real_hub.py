@@ -72,6 +72,9 @@ class HubAddresses:
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         return {}
 
+    async def check(self, cluster: str) -> None:
+        return None
+
 
 @pytest.fixture(scope="module")
 def hub(helm: Path) -> Iterator[RunningHub]:

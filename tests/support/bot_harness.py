@@ -13,7 +13,6 @@ from bot.config import load_settings
 from bot.deployer import Deployer
 from bot.runtime import Runtime, build_runtime
 from bot.store import Environment
-from bot.web import make_web_app
 from tests.support.slack_emulator import SlackEmulator, SlackReply
 from tests.support.stand_ins import MutableClock
 
@@ -73,7 +72,7 @@ async def running_bot(
     )
     clock = clock or MutableClock()
     runtime = build_runtime(settings, deployer=deployer, clock=clock)
-    runner = web.AppRunner(make_web_app(runtime.bolt, SIGNING_SECRET), access_log=None)
+    runner = web.AppRunner(runtime.web_app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -83,8 +82,12 @@ async def running_bot(
         yield BotUnderTest(runtime=runtime, slack=slack, clock=clock)
     finally:
         await runtime.lifecycle.drain()
-        await runtime.watcher.activity.close()
         await runner.cleanup()
-        await slack.stop()
         # Close the pooled connections now: on PostgreSQL they would pile up test after test.
-        runtime.store.engine.dispose()
+        await runtime.close()
+        await slack.stop()
+
+
+def base_url(bot: BotUnderTest) -> str:
+    """Where the bot's HTTP server listens."""
+    return bot.slack.bot_url.removesuffix("/slack/events")

@@ -92,6 +92,10 @@ class SlackEmulator:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.base_url = ""
+        self.socket_mode = False
+        self._socket_ws: web.WebSocketResponse | None = None
+        self._socket_connected = asyncio.Event()
+        self._pending_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -99,6 +103,7 @@ class SlackEmulator:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -138,7 +143,8 @@ class SlackEmulator:
         for key in ("blocks", "view", "attachments"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+        token_kind = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
+        if not request.headers.get("Authorization", "").startswith(token_kind):
             return web.json_response({"ok": False, "error": "not_authed"})
         failure = self._failures.get(method)
         if failure and failure.remaining > 0:
@@ -167,6 +173,8 @@ class SlackEmulator:
                 "bot_id": "B0TEST",
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http://", "ws://") + "/socket"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
         if method in ("chat.postMessage", "chat.update"):
@@ -191,6 +199,56 @@ class SlackEmulator:
         payload = await request.json()
         await self._record("response_url", dict(payload, _token=request.match_info["token"]))
         return web.Response(text="ok")
+
+    # -- Socket Mode ----------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._socket_ws = ws
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A0TEST"},
+                "debug_info": {"host": "emulator", "approximate_connection_time": 3600},
+            }
+        )
+        self._socket_connected.set()
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            ack = json.loads(message.data)
+            future = self._pending_acks.pop(str(ack.get("envelope_id")), None)
+            if future is not None and not future.done():
+                future.set_result(ack)
+        self._socket_connected.clear()
+        return ws
+
+    async def wait_for_socket(self, timeout: float = 10.0) -> None:
+        await asyncio.wait_for(self._socket_connected.wait(), timeout)
+
+    async def socket_send(self, kind: str, payload: dict[str, Any], timeout: float = 10.0) -> SlackReply:
+        """Deliver an envelope over the Socket Mode connection; the reply is the app's ack."""
+        assert self._socket_ws is not None, "no Socket Mode connection"
+        envelope_id = f"env-{next(self._ts)}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending_acks[envelope_id] = future
+        started = time.monotonic()
+        await self._socket_ws.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": True,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        ack = await asyncio.wait_for(future, timeout)
+        response = ack.get("payload")
+        body = json.dumps(response) if isinstance(response, dict) else str(response or "")
+        return SlackReply(200, body, time.monotonic() - started)
 
     # -- waiting on what the bot did ---------------------------------------------------------
 
@@ -277,6 +335,8 @@ class SlackEmulator:
             "response_url": self._response_url_for(),
             "trigger_id": f"{next(self._ts)}.trigger",
         }
+        if self.socket_mode:
+            return await self.socket_send("slash_commands", form)
         return await self.send(form, **kwargs)
 
     async def click(
@@ -323,6 +383,8 @@ class SlackEmulator:
                 }
             ],
         }
+        if self.socket_mode:
+            return await self.socket_send("interactive", payload)
         return await self.send({"payload": json.dumps(payload)}, **kwargs)
 
     async def submit_view(
@@ -339,4 +401,27 @@ class SlackEmulator:
             "view": dict(view, id="V0FORM", team_id=TEAM_ID, state={"values": values}, hash="1.abc"),
             "response_urls": [],
         }
+        if self.socket_mode:
+            return await self.socket_send("interactive", payload)
         return await self.send({"payload": json.dumps(payload)}, **kwargs)
+
+
+async def _serve_forever(groups: dict[str, list[str]], signing_secret: str) -> None:
+    emulator = SlackEmulator(signing_secret=signing_secret, groups=groups)
+    await emulator.start()
+    print(emulator.base_url, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()
+
+
+if __name__ == "__main__":
+    # A standalone emulator for benchmarks and multi-process tests: prints its base URL, then serves.
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Local Slack emulator")
+    parser.add_argument("--groups", default="{}", help="JSON: user group ID -> member IDs")
+    parser.add_argument("--signing-secret", default="unused")
+    options = parser.parse_args()
+    asyncio.run(_serve_forever(json.loads(options.groups), options.signing_secret))

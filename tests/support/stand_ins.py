@@ -62,5 +62,8 @@ class InMemoryDeployer:
             raise DeployError("The hub's credentials could not be read from the cluster.")
         return str(release["values"]["hub"]["botApiToken"])
 
+    async def check(self, cluster: str) -> None:
+        return None
+
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         return {ns: r["labels"]["jupyterhub-bot.io/environment-id"] for ns, r in self.releases.items()}
