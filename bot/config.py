@@ -55,6 +55,17 @@ class Settings(BaseModel):
     )
     chart_version: str = Field("", alias="CHART_VERSION", description="Chart version, for repository and OCI charts.")
     helm_binary: str = Field("helm", alias="HELM_BINARY", description="The helm executable.")
+    environment_cluster_role: str = Field(
+        "",
+        alias="ENVIRONMENT_CLUSTER_ROLE",
+        description="ClusterRole the bot binds its ServiceAccount to inside each environment namespace it creates.",
+    )
+    bot_service_account: str = Field(
+        "",
+        alias="BOT_SERVICE_ACCOUNT",
+        pattern=r"^([a-z0-9-]+/[a-z0-9-]+)?$",
+        description="The bot's own ServiceAccount as namespace/name, for that binding.",
+    )
     deploy_timeout_seconds: int = Field(
         600, alias="DEPLOY_TIMEOUT_SECONDS", gt=0, description="How long a deploy may take before it fails."
     )
@@ -77,6 +88,9 @@ class Settings(BaseModel):
         description="How long a replica's hold on the scheduled jobs lasts unless renewed.",
     )
     port: int = Field(3000, alias="PORT", gt=0, lt=65536, description="HTTP port for Slack requests (serve mode).")
+    log_format: Literal["json", "text"] = Field(
+        "json", alias="LOG_FORMAT", description="json (one object per line) or text, for a terminal."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL", description="Log level.")
 
     @classmethod
@@ -105,6 +119,8 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         problems.append("SLACK_SIGNING_SECRET: required in HTTP mode (app settings, Basic Information)")
     if mode == "socket" and not settings.slack_app_token.startswith("xapp-"):
         problems.append("SLACK_APP_TOKEN: required for Socket Mode (an app-level token, xapp-…)")
+    if bool(settings.environment_cluster_role) != bool(settings.bot_service_account):
+        problems.append("ENVIRONMENT_CLUSTER_ROLE and BOT_SERVICE_ACCOUNT: set both or neither")
     if not settings.policies_dir.is_dir():
         problems.append(f"POLICIES_DIR: '{settings.policies_dir}' is not a directory")
     if settings.kubeconfig and not Path(settings.kubeconfig.split(os.pathsep)[0]).is_file():

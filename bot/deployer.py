@@ -23,7 +23,16 @@ from bot.errors import DeployError, InvalidChartValues
 from bot.kube import ClusterConnection, ClusterConnections
 from bot.values import LABEL_ENVIRONMENT, LABEL_MANAGED_BY, MANAGED_BY
 
-__all__ = ["Deployer", "HelmDeployer", "Progress", "Target", "redact"]
+__all__ = [
+    "ACCESS_BINDING",
+    "Deployer",
+    "EnvironmentAccess",
+    "HelmDeployer",
+    "Progress",
+    "Target",
+    "access_binding",
+    "redact",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +52,38 @@ class Target:
         return f"{self.release}-hub"
 
 
+ACCESS_BINDING = "jupyterhub-bot"
+
+
+@dataclass(frozen=True)
+class EnvironmentAccess:
+    """Rights the bot grants itself in each namespace it creates, and only there.
+
+    With least-privilege RBAC the bot holds no rights inside namespaces cluster-wide;
+    right after creating an environment's namespace it binds its own ServiceAccount
+    to ``cluster_role`` there, so Helm can install the chart."""
+
+    cluster_role: str
+    service_account_namespace: str
+    service_account: str
+
+
+def access_binding(namespace: str, access: EnvironmentAccess, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": ACCESS_BINDING, "namespace": namespace, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": access.cluster_role},
+        "subjects": [
+            {
+                "kind": "ServiceAccount",
+                "name": access.service_account,
+                "namespace": access.service_account_namespace,
+            }
+        ],
+    }
+
+
 class Deployer(Protocol):
     async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
         """Install or converge the release; return the hub's URL once it is ready."""
@@ -60,6 +101,10 @@ class Deployer(Protocol):
 
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         """Namespaces carrying our label, mapped to their environment id."""
+        ...
+
+    async def check(self, cluster: str) -> None:
+        """Raise if the cluster's API server cannot be reached."""
         ...
 
 
@@ -100,11 +145,13 @@ class HelmDeployer:
         chart_ref: str,
         chart_version: str = "",
         timeout_seconds: int = 600,
+        access: EnvironmentAccess | None = None,
     ) -> None:
         self._connections = connections
         self._chart_ref = chart_ref
         self._chart_version = chart_version or None
         self._timeout = timeout_seconds
+        self._access = access
         self._charts: dict[str, pyhelm3.Chart] = {}
 
     async def _chart(self, conn: ClusterConnection) -> pyhelm3.Chart:
@@ -117,6 +164,8 @@ class HelmDeployer:
         secrets = _secret_strings(values)
         try:
             await self._ensure_namespace(conn, target.namespace, labels)
+            if self._access is not None:
+                await self._grant_access(conn, target.namespace, self._access, labels)
             await progress("namespace created")
             chart = await self._chart(conn)
             await conn.helm.install_or_upgrade_release(
@@ -169,6 +218,10 @@ class HelmDeployer:
             raise DeployError("The hub's credentials could not be read from the cluster.") from exc
         return base64.b64decode(secret.data[key]).decode()
 
+    async def check(self, cluster: str) -> None:
+        conn = await self._connections.get(cluster)
+        await asyncio.to_thread(k8s.VersionApi(conn.core.api_client).get_code, _request_timeout=5)
+
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         conn = await self._connections.get(cluster)
         found: Any = await asyncio.to_thread(
@@ -198,6 +251,19 @@ class HelmDeployer:
             raise DeployError(f"The namespace `{name}` already exists and is not managed by this bot.")
         if existing.status and existing.status.phase == "Terminating":
             raise DeployError(f"The namespace `{name}` is still being removed; try again in a minute.")
+
+    async def _grant_access(
+        self, conn: ClusterConnection, namespace: str, access: EnvironmentAccess, labels: dict[str, str]
+    ) -> None:
+        # The client takes a plain dict as well as its model classes.
+        body: Any = access_binding(namespace, access, labels)
+        try:
+            await asyncio.to_thread(
+                conn.rbac.create_namespaced_role_binding, namespace, body, _request_timeout=_API_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
 
     async def _delete_namespace(self, conn: ClusterConnection, name: str) -> None:
         try:

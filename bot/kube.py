@@ -22,6 +22,7 @@ class ClusterConnection:
     spec: ClusterSpec
     core: k8s.CoreV1Api
     networking: k8s.NetworkingV1Api
+    rbac: k8s.RbacAuthorizationV1Api
     helm: pyhelm3.Client
 
 
@@ -71,5 +72,6 @@ class ClusterConnections:
             spec=spec,
             core=k8s.CoreV1Api(api),
             networking=k8s.NetworkingV1Api(api),
+            rbac=k8s.RbacAuthorizationV1Api(api),
             helm=helm,
         )

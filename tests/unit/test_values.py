@@ -69,3 +69,22 @@ def test_generated_secrets_are_long_distinct_and_never_printed() -> None:
     one, two = HubSecrets.generate(), HubSecrets.generate()
     assert len(one.admin_password) >= 32 and one.admin_password != two.admin_password
     assert one.admin_password not in repr(one) and one.admin_password not in str(one)
+
+
+def test_access_binding_grants_the_environment_role_in_one_namespace_only() -> None:
+    from bot.deployer import EnvironmentAccess, access_binding
+
+    binding = access_binding(
+        "jh-lab-abc123", EnvironmentAccess("jupyterhub-bot-environment", "platform", "jupyterhub-bot"), {"a": "b"}
+    )
+    assert binding == {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "jupyterhub-bot", "namespace": "jh-lab-abc123", "labels": {"a": "b"}},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "jupyterhub-bot-environment",
+        },
+        "subjects": [{"kind": "ServiceAccount", "name": "jupyterhub-bot", "namespace": "platform"}],
+    }
