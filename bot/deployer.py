@@ -188,15 +188,25 @@ class HelmDeployer:
     async def teardown(self, target: Target) -> None:
         conn = await self._connections.get(target.cluster)
         try:
-            await conn.helm.uninstall_release(
-                target.release, namespace=target.namespace, wait=True, timeout=f"{self._timeout}s"
+            namespace: Any = await asyncio.to_thread(
+                conn.core.read_namespace, target.namespace, _request_timeout=_API_TIMEOUT
             )
-        except helm_errors.Error as exc:
-            # A namespace that is already gone takes the release with it.
-            if "not found" not in exc.stderr.decode(errors="replace").lower():
-                raise DeployError(
-                    f"Helm could not remove the hub: {exc.stderr.decode(errors='replace').strip()}"
-                ) from None
+        except ApiException as exc:
+            if exc.status == 404:
+                return  # already gone, and the release with it
+            raise DeployError(f"Kubernetes refused to read the namespace ({exc.status} {exc.reason}).") from None
+        if not (namespace.status and namespace.status.phase == "Terminating"):
+            if self._access is not None:
+                # A deploy may have died between creating the namespace and binding us in it.
+                await self._grant_access(conn, target.namespace, self._access, {LABEL_MANAGED_BY: MANAGED_BY})
+            try:
+                await conn.helm.uninstall_release(
+                    target.release, namespace=target.namespace, wait=True, timeout=f"{self._timeout}s"
+                )
+            except helm_errors.Error as exc:
+                stderr = exc.stderr.decode(errors="replace").strip()
+                if "not found" not in stderr.lower():
+                    raise DeployError(f"Helm could not remove the hub: {stderr}") from None
         await self._delete_namespace(conn, target.namespace)
 
     async def admin_password(self, target: Target) -> str:
@@ -264,6 +274,25 @@ class HelmDeployer:
         except ApiException as exc:
             if exc.status != 409:
                 raise
+        await self._until_allowed(conn, namespace)
+
+    async def _until_allowed(self, conn: ClusterConnection, namespace: str) -> None:
+        """A new RoleBinding takes a moment to reach the API server's authorizer; ask until it has."""
+        review: Any = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"namespace": namespace, "verb": "list", "resource": "secrets"}},
+        }
+        deadline = time.monotonic() + 30
+        while True:
+            answer: Any = await asyncio.to_thread(
+                conn.authorization.create_self_subject_access_review, review, _request_timeout=_API_TIMEOUT
+            )
+            if answer.status.allowed:
+                return
+            if time.monotonic() > deadline:
+                raise DeployError("The bot's rights in the new namespace did not take effect; ask an admin.")
+            await asyncio.sleep(_POLL_SECONDS / 4)
 
     async def _delete_namespace(self, conn: ClusterConnection, name: str) -> None:
         try:
@@ -271,7 +300,8 @@ class HelmDeployer:
         except ApiException as exc:
             if exc.status == 404:
                 return
-            raise DeployError(f"Kubernetes refused to delete the namespace ({exc.status} {exc.reason}).") from None
+            if exc.status != 409:  # 409: it is already being deleted; wait for it below
+                raise DeployError(f"Kubernetes refused to delete the namespace ({exc.status} {exc.reason}).") from None
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:
             try:

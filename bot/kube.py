@@ -23,6 +23,7 @@ class ClusterConnection:
     core: k8s.CoreV1Api
     networking: k8s.NetworkingV1Api
     rbac: k8s.RbacAuthorizationV1Api
+    authorization: k8s.AuthorizationV1Api
     helm: pyhelm3.Client
 
 
@@ -73,5 +74,6 @@ class ClusterConnections:
             core=k8s.CoreV1Api(api),
             networking=k8s.NetworkingV1Api(api),
             rbac=k8s.RbacAuthorizationV1Api(api),
+            authorization=k8s.AuthorizationV1Api(api),
             helm=helm,
         )
