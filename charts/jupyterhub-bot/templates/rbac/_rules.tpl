@@ -1,0 +1,58 @@
+{{/*
+The RBAC rules, in one place so the README and the tests can point at them.
+Each rule says which step of the bot needs it.
+*/}}
+{{- define "jupyterhub-bot.botRole.rules" -}}
+# Create each environment's namespace (labelled as the bot's own), find the
+# bot's namespaces by that label when reconciling, and delete them at teardown.
+# No update or patch: the bot cannot label someone else's namespace as its own.
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [create, get, list, delete]
+# A node's address for NodePort URLs, when the policy gives no public_address.
+- apiGroups: [""]
+  resources: [nodes]
+  verbs: [list]
+# The RoleBinding that gives the bot the environment ClusterRole inside a
+# namespace it has just created. The namespace does not exist beforehand, so
+# this cannot be a namespaced grant.
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [rolebindings]
+  verbs: [create]
+# ...and the right to reference exactly that ClusterRole in a binding.
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [clusterroles]
+  verbs: [bind]
+  resourceNames: [{{ include "jupyterhub-bot.environmentRole.fullname" . }}]
+{{- end }}
+
+{{- define "jupyterhub-bot.environmentRole.rules" -}}
+# What charts/jupyterhub creates, and Helm's release records (Secrets
+# sh.helm.release.v1.*): install, upgrade (server-side apply patches),
+# uninstall, and list/watch for `helm --wait`. The bot reads the hub's
+# Secret, Service and Ingress for the login and the URL.
+- apiGroups: [""]
+  resources: [configmaps, secrets, services, serviceaccounts, persistentvolumeclaims, resourcequotas, limitranges]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies, ingresses]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
+  verbs: [get, list, watch, create, update, patch, delete]
+# The hub's Role lets KubeSpawner start and stop user pods and volumes and read
+# events; Kubernetes lets the bot grant only rights it holds itself. Helm's
+# wait reads the pods and ReplicaSets behind each Deployment.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, create, delete]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [get, list, watch]
+- apiGroups: [apps]
+  resources: [replicasets]
+  verbs: [get, list, watch]
+{{- end }}

@@ -1,0 +1,415 @@
+"""The bot's chart on a real API server: its ServiceAccount's token lets the real bot,
+running outside the cluster with only that token, launch and tear down an environment,
+and is refused everything outside its remit (RBAC, then the admission policy)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from bot.config import DEFAULT_CHART
+from bot.deployer import ACCESS_BINDING, EnvironmentAccess, HelmDeployer, Target
+from bot.kube import ClusterConnections
+from bot.policy import ClusterSpec
+from bot.states import State
+from bot.values import LABEL_MANAGED_BY, MANAGED_BY
+from tests.botchart.conftest import BOT_CHART_DIR
+from tests.support.bot_harness import BotUnderTest, assert_acked, running_bot
+from tests.support.cluster import LocalCluster
+
+pytestmark = pytest.mark.cluster
+
+RELEASE = "jupyterhub-bot"
+SA_CONTEXT = "jupyterhub-bot-sa"
+OWNER = "U0LEASTPRIV"
+DEPLOY_WAIT = 300.0
+
+# The bot in the test reaches the cluster through the ServiceAccount's kubeconfig context.
+POLICY = """
+roles:
+  testers:
+    members: [user:{owner}]
+    allow: [launch, list, status, creds, extend, delete]
+    profiles: [tiny]
+    clusters: [local]
+    max_environments: 1
+profiles:
+  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
+clusters:
+  local: {{context: {context}, service_type: NodePort}}
+defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
+"""
+
+
+@dataclass(frozen=True)
+class InstalledBot:
+    namespace: str
+    service_account: str  # namespace/name, as the chart tells the bot (BOT_SERVICE_ACCOUNT)
+    environment_role: str  # as the chart tells the bot (ENVIRONMENT_CLUSTER_ROLE)
+    kubeconfig: Path  # the ServiceAccount's token and nothing else
+
+
+def _api(kubeconfig: Path, context: str) -> k8s.ApiClient:
+    api: k8s.ApiClient = k8s_config.new_client_from_config(config_file=str(kubeconfig), context=context)  # type: ignore[no-untyped-call]
+    return api
+
+
+def _admin_api(cluster: LocalCluster) -> k8s.ApiClient:
+    return _api(cluster.kubeconfig, cluster.context)
+
+
+def _run(command: list[str], *, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _helm(cluster: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return _run([str(cluster.helm), *args, "--kubeconfig", str(cluster.kubeconfig), "--kube-context", cluster.context])
+
+
+def _wait_until(what: str, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f}s"
+        time.sleep(0.5)  # wait-ok: bounded poll of the API server
+
+
+def _namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
+    try:
+        core.read_namespace(name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _delete_namespace(core: k8s.CoreV1Api, name: str) -> None:
+    try:
+        core.delete_namespace(name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+    _wait_until(f"namespace {name} removed", lambda: not _namespace_exists(core, name), timeout=120)
+
+
+def _service_account_kubeconfig(cluster: LocalCluster, namespace: str, name: str, path: Path) -> Path:
+    """A kubeconfig holding only a token minted for the ServiceAccount (TokenRequest API)."""
+    core = k8s.CoreV1Api(_admin_api(cluster))
+    request = k8s.AuthenticationV1TokenRequest(spec=k8s.V1TokenRequestSpec(audiences=[], expiration_seconds=3600))
+    minted: Any = core.create_namespaced_service_account_token(name, namespace, request)
+    token = minted.status.token
+    admin = yaml.safe_load(cluster.kubeconfig.read_text())
+    context = next(c["context"] for c in admin["contexts"] if c["name"] == cluster.context)
+    server = dict(next(c["cluster"] for c in admin["clusters"] if c["name"] == context["cluster"]))
+    if "certificate-authority" in server:
+        ca = Path(server.pop("certificate-authority"))
+        server["certificate-authority-data"] = base64.b64encode(ca.read_bytes()).decode()
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "local", "cluster": server}],
+        "users": [{"name": "bot", "user": {"token": token}}],
+        "contexts": [{"name": SA_CONTEXT, "context": {"cluster": "local", "user": "bot"}}],
+        "current-context": SA_CONTEXT,
+    }
+    path.touch(mode=0o600)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledBot]:
+    """The chart installed with `helm install --wait` (kwok plays the bot's pod; we need its
+    ServiceAccount and RBAC), and a kubeconfig with a token for that ServiceAccount."""
+    core = k8s.CoreV1Api(_admin_api(local_cluster))
+    namespace = f"jhb-botchart-{secrets.token_hex(3)}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    try:
+        slack = k8s.V1Secret(
+            metadata=k8s.V1ObjectMeta(name="slack"),
+            string_data={"bot-token": "xoxb-not-a-real-token", "signing-secret": secrets.token_hex(16)},
+        )
+        core.create_namespaced_secret(namespace, slack)
+        values = tmp_path_factory.mktemp("botchart") / "values.yaml"
+        values.write_text(
+            yaml.safe_dump(
+                {
+                    "slack": {"existingSecret": "slack", "adminChannelId": "C0ADMINS"},
+                    "policies": {"files": {"policy.yaml": POLICY.format(owner=OWNER, context="null")}},
+                    "persistence": {"enabled": False},
+                }
+            )
+        )
+        _helm(
+            local_cluster,
+            "install",
+            RELEASE,
+            str(BOT_CHART_DIR),
+            "--namespace",
+            namespace,
+            "--values",
+            str(values),
+            "--wait",
+            "--timeout",
+            "120s",
+        )
+        deployment: Any = k8s.AppsV1Api(core.api_client).read_namespaced_deployment(RELEASE, namespace)
+        env: dict[str, str] = {e.name: e.value for e in deployment.spec.template.spec.containers[0].env}
+        service_account: str = deployment.spec.template.spec.service_account_name
+        assert env["BOT_SERVICE_ACCOUNT"] == f"{namespace}/{service_account}"
+        kubeconfig = _service_account_kubeconfig(
+            local_cluster, namespace, service_account, tmp_path_factory.mktemp("sa") / "kubeconfig"
+        )
+        yield InstalledBot(
+            namespace=namespace,
+            service_account=env["BOT_SERVICE_ACCOUNT"],
+            environment_role=env["ENVIRONMENT_CLUSTER_ROLE"],
+            kubeconfig=kubeconfig,
+        )
+        _helm(local_cluster, "uninstall", RELEASE, "--namespace", namespace, "--wait")
+    finally:
+        _delete_namespace(core, namespace)
+
+
+@pytest.fixture(scope="module")
+def bot_api(installed_bot: InstalledBot) -> k8s.ApiClient:
+    """An API client that is the bot's ServiceAccount, once its rights and the policy are in force."""
+    api = _api(installed_bot.kubeconfig, SA_CONTEXT)
+    core = k8s.CoreV1Api(api)
+    probe = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"jhb-probe-{secrets.token_hex(3)}"))
+
+    # A new ClusterRoleBinding and admission policy reach the API server's caches within a
+    # moment; a dry run that the policy (not RBAC) refuses shows both are in force.
+    def policy_in_force() -> bool:
+        try:
+            core.create_namespace(probe, dry_run="All")
+        except ApiException as exc:
+            return exc.status == 403 and "ValidatingAdmissionPolicy" in str(exc.body)
+        return False
+
+    _wait_until("the bot's RBAC and admission policy in force", policy_in_force)
+    return api
+
+
+def _refused(call: Callable[[], Any]) -> str:
+    """Run an API call that must be refused with 403; return the API server's message."""
+    with pytest.raises(ApiException) as refusal:
+        call()
+    assert refusal.value.status == 403, refusal.value.body
+    return str(refusal.value.body)
+
+
+# --- the job ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sa_bot(
+    local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient, tmp_path: Path
+) -> AsyncIterator[BotUnderTest]:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "policy.yaml").write_text(POLICY.format(owner=OWNER, context=SA_CONTEXT))
+    async with running_bot(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        policies_dir=policies,
+        groups={},
+        extra_env={
+            "KUBECONFIG": str(installed_bot.kubeconfig),
+            "HELM_BINARY": str(local_cluster.helm),
+            "ENVIRONMENT_CLUSTER_ROLE": installed_bot.environment_role,
+            "BOT_SERVICE_ACCOUNT": installed_bot.service_account,
+            "DEPLOY_TIMEOUT_SECONDS": "240",
+        },
+    ) as bot:
+        yield bot
+
+
+async def test_the_service_account_launches_and_tears_down_an_environment(
+    local_cluster: LocalCluster, installed_bot: InstalledBot, sa_bot: BotUnderTest
+) -> None:
+    bot = sa_bot
+    assert await bot.runtime.readiness() == {"database": "ok", "cluster:local": "ok"}
+
+    assert_acked(await bot.slack.slash_command(OWNER, "launch lp"))
+    [creds] = await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob, timeout=DEPLOY_WAIT)
+    await bot.settle()
+    env = bot.environment(OWNER, "lp")
+    assert env.state == State.READY, env.last_error
+    assert creds.args["channel"] == "D0LEASTPRIV"
+
+    # Seen by the cluster admin: the release, and the bot's binding confined to this namespace.
+    admin = _admin_api(local_cluster)
+    [release] = yaml.safe_load(_helm(local_cluster, "list", "-n", env.namespace, "-o", "yaml").stdout)
+    assert release["name"] == env.release and release["status"] == "deployed"
+    binding: Any = k8s.RbacAuthorizationV1Api(admin).read_namespaced_role_binding(ACCESS_BINDING, env.namespace)
+    assert binding.role_ref.kind == "ClusterRole" and binding.role_ref.name == installed_bot.environment_role
+    sa_namespace, _, sa_name = installed_bot.service_account.partition("/")
+    assert [(s.kind, s.namespace, s.name) for s in binding.subjects] == [("ServiceAccount", sa_namespace, sa_name)]
+    assert await bot.runtime.lifecycle.deployer.managed_namespaces("local") == {env.namespace: env.id}
+
+    bot.clock.advance(env.lifetime + timedelta(minutes=1))
+    assert await bot.runtime.lifecycle.expire_due() == 1
+    await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=DEPLOY_WAIT)
+    await bot.settle()
+    assert bot.runtime.store.get(env.id).state == State.DELETED  # type: ignore[union-attr]
+    core = k8s.CoreV1Api(admin)
+    assert not await asyncio.to_thread(_namespace_exists, core, env.namespace)
+
+
+def _deployer(cluster: LocalCluster, installed: InstalledBot) -> HelmDeployer:
+    """The bot's deployer, as the ServiceAccount, exactly as the runtime builds it."""
+    connections = ClusterConnections(
+        {"local": ClusterSpec(context=SA_CONTEXT)},
+        kubeconfig=str(installed.kubeconfig),
+        helm_binary=str(cluster.helm),
+        helm_timeout_seconds=120,
+    )
+    sa_namespace, _, sa_name = installed.service_account.partition("/")
+    access = EnvironmentAccess(installed.environment_role, sa_namespace, sa_name)
+    return HelmDeployer(connections, chart_ref=str(DEFAULT_CHART), timeout_seconds=120, access=access)
+
+
+# Under least privilege the bot holds no rights in a namespace until it has bound itself
+# there: teardown must cope with a namespace that is gone, or created but never bound.
+
+
+async def test_teardown_when_the_namespace_is_already_gone(
+    local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient
+) -> None:
+    gone = f"jh-gone-{secrets.token_hex(3)}"
+    await _deployer(local_cluster, installed_bot).teardown(Target(cluster="local", namespace=gone, release=gone))
+    assert not _namespace_exists(k8s.CoreV1Api(_admin_api(local_cluster)), gone)
+
+
+async def test_teardown_of_a_namespace_created_but_not_yet_bound(
+    local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient
+) -> None:
+    name = f"jh-unbound-{secrets.token_hex(3)}"
+    labels = {LABEL_MANAGED_BY: MANAGED_BY}
+    k8s.CoreV1Api(bot_api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
+    admin = k8s.CoreV1Api(_admin_api(local_cluster))
+    try:
+        await _deployer(local_cluster, installed_bot).teardown(Target(cluster="local", namespace=name, release=name))
+        assert not _namespace_exists(admin, name)
+    finally:
+        await asyncio.to_thread(_delete_namespace, admin, name)
+
+
+# --- and nothing more ---------------------------------------------------------------------
+
+
+def test_no_secrets_outside_its_namespaces(installed_bot: InstalledBot, bot_api: k8s.ApiClient) -> None:
+    core = k8s.CoreV1Api(bot_api)
+    for namespace in ("default", "kube-system", installed_bot.namespace):
+        _refused(partial(core.list_namespaced_secret, namespace))
+    _refused(lambda: core.read_namespaced_secret("slack", installed_bot.namespace))
+    _refused(lambda: core.list_secret_for_all_namespaces())
+
+
+def test_no_cluster_wide_reads_of_workloads(bot_api: k8s.ApiClient) -> None:
+    core = k8s.CoreV1Api(bot_api)
+    _refused(lambda: core.list_pod_for_all_namespaces())
+    _refused(lambda: core.list_namespaced_pod("kube-system"))
+    _refused(lambda: core.list_config_map_for_all_namespaces())
+
+
+def _access_binding(namespace: str, installed: InstalledBot, subject: tuple[str, str] | None = None) -> Any:
+    sa_namespace, _, sa_name = installed.service_account.partition("/")
+    subject_namespace, subject_name = subject or (sa_namespace, sa_name)
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "jupyterhub-bot", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": installed.environment_role},
+        "subjects": [{"kind": "ServiceAccount", "namespace": subject_namespace, "name": subject_name}],
+    }
+
+
+def test_cannot_bind_itself_outside_its_namespaces(installed_bot: InstalledBot, bot_api: k8s.ApiClient) -> None:
+    """RBAC allows the binding (bind on the environment role, create rolebindings); the
+    admission policy refuses it, because `default` is not one of the bot's namespaces."""
+    rbac = k8s.RbacAuthorizationV1Api(bot_api)
+    for namespace in ("default", "kube-system", installed_bot.namespace):
+        message = _refused(
+            partial(rbac.create_namespaced_role_binding, namespace, _access_binding(namespace, installed_bot))
+        )
+        assert "ValidatingAdmissionPolicy" in message and "only in namespaces labelled" in message
+
+
+def test_in_its_own_namespaces_it_binds_only_itself_and_only_its_role(
+    local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient
+) -> None:
+    core = k8s.CoreV1Api(bot_api)
+    rbac = k8s.RbacAuthorizationV1Api(bot_api)
+    own = f"jhb-own-{secrets.token_hex(3)}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=own, labels={LABEL_MANAGED_BY: MANAGED_BY})))
+    try:
+        # The environment role for someone else: refused by the admission policy.
+        other = _access_binding(own, installed_bot, subject=("default", "default"))
+        assert "its own ServiceAccount only" in _refused(lambda: rbac.create_namespaced_role_binding(own, other))
+        # cluster-admin for itself: refused by RBAC (it may grant only what it holds).
+        escalation = _access_binding(own, installed_bot)
+        escalation["roleRef"]["name"] = "cluster-admin"
+        assert "permissions not currently held" in _refused(
+            lambda: rbac.create_namespaced_role_binding(own, escalation)
+        )
+        # Its own binding: allowed (this is what every deploy does first).
+        rbac.create_namespaced_role_binding(own, _access_binding(own, installed_bot))
+        # It cannot relabel a namespace (no update/patch), so it cannot adopt one.
+        _refused(lambda: core.patch_namespace("default", {"metadata": {"labels": {LABEL_MANAGED_BY: MANAGED_BY}}}))
+    finally:
+        _delete_namespace(k8s.CoreV1Api(_admin_api(local_cluster)), own)
+
+
+def test_namespaces_only_its_own(local_cluster: LocalCluster, bot_api: k8s.ApiClient) -> None:
+    admin = k8s.CoreV1Api(_admin_api(local_cluster))
+    core = k8s.CoreV1Api(bot_api)
+    foreign = f"jhb-foreign-{secrets.token_hex(3)}"
+    admin.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=foreign)))
+    try:
+        message = _refused(lambda: core.delete_namespace(foreign))
+        assert "ValidatingAdmissionPolicy" in message
+        assert _namespace_exists(admin, foreign)
+        unlabelled = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"jhb-unlabelled-{secrets.token_hex(3)}"))
+        assert "ValidatingAdmissionPolicy" in _refused(lambda: core.create_namespace(unlabelled))
+    finally:
+        _delete_namespace(admin, foreign)
+
+
+def test_no_cluster_role_bindings_or_roles(installed_bot: InstalledBot, bot_api: k8s.ApiClient) -> None:
+    rbac = k8s.RbacAuthorizationV1Api(bot_api)
+    sa_namespace, _, sa_name = installed_bot.service_account.partition("/")
+    binding: Any = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "jhb-escalation"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": installed_bot.environment_role,
+        },
+        "subjects": [{"kind": "ServiceAccount", "namespace": sa_namespace, "name": sa_name}],
+    }
+    _refused(lambda: rbac.create_cluster_role_binding(binding))
+    role: Any = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "jhb-x"}}
+    _refused(lambda: rbac.create_cluster_role(role))
+    _refused(lambda: rbac.patch_cluster_role(installed_bot.environment_role, {"rules": []}))
+    admission = k8s.AdmissionregistrationV1Api(bot_api)
+    _refused(lambda: admission.list_validating_admission_policy())
