@@ -30,6 +30,7 @@ __all__ = ["SweepReport", "Watcher"]
 log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"
+_SWEEP_BATCH = 200
 
 
 @dataclass
@@ -70,13 +71,17 @@ class Watcher:
         report = SweepReport()
         ready = await self._db(self.lifecycle.store.in_states, [State.READY])
         now = self.lifecycle.clock()
-        outcomes = await asyncio.gather(*(self._check_idle(env, now) for env in ready), return_exceptions=True)
-        for env, outcome in zip(ready, outcomes, strict=True):
-            report.checked += 1
-            if isinstance(outcome, BaseException):
-                log.error("idle check of %s failed", env.id, exc_info=outcome)
-            elif outcome:
-                setattr(report, outcome, getattr(report, outcome) + 1)
+        # In batches, so memory stays flat however many hubs there are; the reader's own
+        # semaphore bounds the requests in flight.
+        for start in range(0, len(ready), _SWEEP_BATCH):
+            batch = ready[start : start + _SWEEP_BATCH]
+            outcomes = await asyncio.gather(*(self._check_idle(env, now) for env in batch), return_exceptions=True)
+            for env, outcome in zip(batch, outcomes, strict=True):
+                report.checked += 1
+                if isinstance(outcome, BaseException):
+                    log.error("idle check of %s failed", env.id, exc_info=outcome)
+                elif outcome:
+                    setattr(report, outcome, getattr(report, outcome) + 1)
         if report.warned or report.removed or report.unreachable:
             log.info("idle sweep: %s", report)
         return report
