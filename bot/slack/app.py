@@ -8,6 +8,10 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
@@ -21,7 +25,12 @@ log = logging.getLogger(__name__)
 def build_client(token: str, api_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """A Web API client; with ``session`` its connections are pooled instead of opened per call."""
     base_url = api_url if api_url.endswith("/") else api_url + "/"
-    return AsyncWebClient(token=token, base_url=base_url, timeout=10, session=session)
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=10, session=session)
+    # Slack asks clients to wait and retry on 429 (Retry-After) and on its own 5xx errors.
+    client.retry_handlers.extend(
+        [AsyncRateLimitErrorRetryHandler(max_retry_count=2), AsyncServerErrorRetryHandler(max_retry_count=2)]
+    )
+    return client
 
 
 def build_app(

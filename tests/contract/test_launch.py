@@ -143,3 +143,14 @@ async def test_progress_message_shows_a_failure(bot: ContractBot) -> None:
     await bot.slack.wait_for("chat.update", lambda c: c.args["text"] == "Launching broken: failed")
     [failed] = bot.slack.find("chat.update", lambda c: c.args["text"] == "Launching broken: failed")
     assert "hub.adminPassword is too short" in failed.text_blob
+
+
+async def test_slack_rate_limits_and_server_errors_are_retried(bot: ContractBot) -> None:
+    bot.slack.fail("chat.postMessage", status=429, times=1)
+    bot.slack.fail("conversations.open", status=500, times=1)
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch patient"))
+    [dm] = await bot.slack.wait_for("chat.postMessage", _has_password)
+    assert dm.args["channel"] == "D0STUDENT"
+    assert bot.slack.find("chat.postMessage!failed") and bot.slack.find("conversations.open!failed")
+    await bot.settle()
+    assert bot.environment(STUDENT, "patient").state == State.READY
