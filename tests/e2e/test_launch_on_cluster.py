@@ -100,7 +100,7 @@ def _namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
     return True
 
 
-async def test_launch_deliver_and_expire_on_a_real_cluster(
+async def test_launch_deliver_warn_and_expire_on_a_real_cluster(
     local_cluster: LocalCluster, cluster_bot: BotUnderTest
 ) -> None:
     bot = cluster_bot
@@ -135,7 +135,14 @@ async def test_launch_deliver_and_expire_on_a_real_cluster(
     assert_acked(await bot.slack.slash_command(OWNER, "creds e2e"))
     await bot.slack.wait_for("chat.postMessage", lambda c: f"`{password}`" in c.text_blob, count=2)
 
-    bot.clock.advance(env.lifetime + timedelta(minutes=1))
+    # Warned before the end of its lifetime, then removed at the end.
+    assert env.expires_at is not None
+    bot.clock.now = env.expires_at - timedelta(minutes=30)
+    assert await bot.runtime.watcher.warn_expiring() == 1
+    [warning] = await bot.slack.wait_for("chat.postMessage", lambda c: "expires in 30m" in c.text_blob)
+    assert warning.args["channel"] == "D0E2EOWNER"
+    assert await bot.runtime.lifecycle.expire_due() == 0
+    bot.clock.now = env.expires_at + timedelta(seconds=1)
     assert await bot.runtime.lifecycle.expire_due() == 1
     [gone] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=DEPLOY_WAIT)
     assert "its lifetime ended" in gone.args["text"]
