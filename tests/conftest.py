@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.cluster", "tests.support.postgres"]
+pytest_plugins = ["tests.support.cluster", "tests.support.postgres", "tests.support.helm"]

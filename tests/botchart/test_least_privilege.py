@@ -29,7 +29,7 @@ from bot.policy import ClusterSpec
 from bot.states import State
 from bot.values import LABEL_MANAGED_BY, MANAGED_BY
 from tests.botchart.conftest import BOT_CHART_DIR
-from tests.support.bot_harness import BotUnderTest, assert_acked, running_bot
+from tests.support.bot_harness import BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
 
 pytestmark = pytest.mark.cluster
@@ -38,22 +38,6 @@ RELEASE = "jupyterhub-bot"
 SA_CONTEXT = "jupyterhub-bot-sa"
 OWNER = "U0LEASTPRIV"
 DEPLOY_WAIT = 300.0
-
-# The bot in the test reaches the cluster through the ServiceAccount's kubeconfig context.
-POLICY = """
-roles:
-  testers:
-    members: [user:{owner}]
-    allow: [launch, list, status, creds, extend, delete]
-    profiles: [tiny]
-    clusters: [local]
-    max_environments: 1
-profiles:
-  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
-clusters:
-  local: {{context: {context}, service_type: NodePort}}
-defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
-"""
 
 
 @dataclass(frozen=True)
@@ -152,7 +136,9 @@ def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPath
             yaml.safe_dump(
                 {
                     "slack": {"existingSecret": "slack", "adminChannelId": "C0ADMINS"},
-                    "policies": {"files": {"policy.yaml": POLICY.format(owner=OWNER, context="null")}},
+                    "policies": {
+                        "files": {"policy.yaml": cluster_policy(owner=OWNER, context="null", max_environments=1)}
+                    },
                     "persistence": {"enabled": False},
                 }
             )
@@ -225,7 +211,7 @@ async def sa_bot(
 ) -> AsyncIterator[BotUnderTest]:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "policy.yaml").write_text(POLICY.format(owner=OWNER, context=SA_CONTEXT))
+    (policies / "policy.yaml").write_text(cluster_policy(owner=OWNER, context=SA_CONTEXT, max_environments=1))
     async with running_bot(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         policies_dir=policies,

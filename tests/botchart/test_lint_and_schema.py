@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.botchart.conftest import BOT_CHART_DIR, REQUIRED_VALUES, Render
+from tests.support.helm import schema_nodes
 from tests.support.hub import HelmError, deep_merge
 
 SCHEMA: dict[str, Any] = json.loads((BOT_CHART_DIR / "values.schema.json").read_text())
@@ -107,14 +108,6 @@ def test_schema_is_valid_and_accepts_the_defaults() -> None:
     jsonschema.Draft7Validator.check_schema(SCHEMA)
     jsonschema.validate(VALUES, SCHEMA)
     jsonschema.validate(deep_merge(VALUES, REQUIRED_VALUES), SCHEMA)
-
-
-def schema_nodes(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every schema node under properties, with its dotted path."""
-    for name, child in node.get("properties", {}).items():
-        child_path = f"{path}.{name}" if path else name
-        yield child_path, child
-        yield from schema_nodes(child, child_path)
 
 
 def test_every_key_is_described() -> None:

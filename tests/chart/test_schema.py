@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.chart.conftest import Render
+from tests.support.helm import schema_nodes
 from tests.support.hub import CHART_DIR, HelmError, HubSecrets, deep_merge
 
 SCHEMA: dict[str, Any] = json.loads((CHART_DIR / "values.schema.json").read_text())
@@ -86,14 +87,6 @@ def test_request_above_limit_fails_naming_both_values(render: Render) -> None:
 def test_schema_is_valid_and_accepts_the_defaults_with_secrets() -> None:
     jsonschema.Draft7Validator.check_schema(SCHEMA)
     jsonschema.validate(deep_merge(VALUES, HubSecrets.generate().values()), SCHEMA)
-
-
-def schema_nodes(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every schema node under properties, with its dotted path."""
-    for name, child in node.get("properties", {}).items():
-        child_path = f"{path}.{name}" if path else name
-        yield child_path, child
-        yield from schema_nodes(child, child_path)
 
 
 def test_every_key_is_described() -> None:

@@ -21,7 +21,7 @@ from bot.errors import InvalidChartValues
 from bot.kube import ClusterConnections
 from bot.policy import ClusterSpec
 from bot.states import State
-from tests.support.bot_harness import BotUnderTest, assert_acked, running_bot
+from tests.support.bot_harness import BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
 
 pytestmark = pytest.mark.cluster
@@ -29,27 +29,12 @@ pytestmark = pytest.mark.cluster
 OWNER = "U0E2EOWNER"
 DEPLOY_WAIT = 300.0
 
-POLICY = """
-roles:
-  testers:
-    members: [user:{owner}]
-    allow: [launch, list, status, creds, extend, delete]
-    profiles: [tiny]
-    clusters: [local]
-    max_environments: 2
-profiles:
-  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
-clusters:
-  local: {{context: {context}, service_type: NodePort}}
-defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
-"""
-
 
 @pytest.fixture
 async def cluster_bot(local_cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "e2e.yaml").write_text(POLICY.format(owner=OWNER, context=local_cluster.context))
+    (policies / "e2e.yaml").write_text(cluster_policy(owner=OWNER, context=local_cluster.context))
     async with running_bot(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         policies_dir=policies,

@@ -22,6 +22,28 @@ ADMIN_CHANNEL = "C0ADMINS"
 ACK_LIMIT_SECONDS = 3.0
 
 
+_CLUSTER_POLICY = """
+roles:
+  testers:
+    members: [user:{owner}]
+    allow: [launch, list, status, creds, extend, delete]
+    profiles: [tiny]
+    clusters: [local]
+    max_environments: {max_environments}
+profiles:
+  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
+clusters:
+  local: {{context: {context}, service_type: NodePort}}
+defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
+"""
+
+
+def cluster_policy(*, owner: str, context: str, max_environments: int = 2) -> str:
+    """A policy letting ``owner`` launch tiny hubs on the cluster behind kubeconfig ``context``
+    (``null``: the current context, or in-cluster)."""
+    return _CLUSTER_POLICY.format(owner=owner, context=context, max_environments=max_environments)
+
+
 @dataclass
 class BotUnderTest:
     runtime: Runtime
