@@ -20,7 +20,6 @@ import http.cookiejar
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.values import HubSecrets as BotHubSecrets
 
 __all__ = [
     "CHART_DIR",
@@ -204,19 +205,9 @@ def local_kubernetes_block(
 # --- the running hub ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HubSecrets:
-    admin_password: str
-    bot_api_token: str
-    proxy_token: str
-
-    @classmethod
-    def generate(cls) -> HubSecrets:
-        return cls(
-            admin_password=secrets.token_urlsafe(32),
-            bot_api_token=secrets.token_urlsafe(32),
-            proxy_token=secrets.token_urlsafe(32),
-        )
+@dataclass(frozen=True, repr=False)
+class HubSecrets(BotHubSecrets):
+    """The bot's generated secrets, with the two forms the tests hand them to a hub in."""
 
     def values(self) -> dict[str, Any]:
         """The chart values that carry these secrets."""
