@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -39,19 +40,55 @@ def _signed_by_slack(verifier: SignatureVerifier, body: bytes, request: web.Requ
         return False
 
 
-def _kind(body: bytes, content_type: str) -> str:
-    """What Slack sent, for metrics: a slash command, an interaction type or an event."""
+def _shape_problem(payload: Any) -> str | None:
+    """What is missing from an interaction payload that Bolt and our listeners rely on."""
+    if not isinstance(payload, dict):
+        return "payload is not an object"
+    kind = payload.get("type")
+    if kind in ("block_actions", "view_submission", "view_closed"):
+        user = payload.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            return "payload has no user id"
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "block_actions payload has no actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "an action has no action_id"
+    if kind in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("state", {}), dict):
+            return "view payload has no view"
+        if kind == "view_submission":
+            values = view.get("state", {}).get("values")
+            if not isinstance(values, dict):
+                return "view_submission payload has no state values"
+            for block in values.values():
+                if not isinstance(block, dict) or not all(
+                    isinstance(element, dict) and isinstance(element.get("type"), str) for element in block.values()
+                ):
+                    return "a form field is not an element object with a type"
+    return None
+
+
+def _inspect(body: bytes, content_type: str) -> tuple[str, str | None]:
+    """(what Slack sent, for metrics; why it cannot be handled, or None)."""
     try:
         if content_type == "application/json":
-            return str(json.loads(body).get("type", "unknown"))
+            event = json.loads(body)
+            if not isinstance(event, dict):
+                return "malformed", "body is not an object"
+            return str(event.get("type", "unknown")), None
         form = parse_qs(body.decode(), max_num_fields=64)
         if "command" in form:
-            return "command"
+            return "command", None
         if "payload" in form:
-            return str(json.loads(form["payload"][0]).get("type", "unknown"))
-    except (ValueError, AttributeError):
-        return "malformed"
-    return "unknown"
+            payload = json.loads(form["payload"][0])
+            kind = str(payload.get("type", "unknown")) if isinstance(payload, dict) else "malformed"
+            return kind, _shape_problem(payload)
+    except (ValueError, UnicodeDecodeError):
+        return "malformed", "body is not valid form data or JSON"
+    return "unknown", None
 
 
 def make_web_app(
@@ -64,9 +101,12 @@ def make_web_app(
     verifier = SignatureVerifier(signing_secret)
     metrics = metrics or Metrics()
 
-    async def handle(request: web.Request, body: bytes) -> web.Response:
+    async def handle(request: web.Request, body: bytes, problem: str | None) -> web.Response:
         if not _signed_by_slack(verifier, body, request):
             return web.json_response({"error": "invalid or stale signature"}, status=401)
+        if problem is not None:
+            log.warning("malformed Slack request: %s", problem)
+            return web.json_response({"error": f"malformed request body: {problem}"}, status=400)
         try:
             bolt_request = await to_bolt_request(request)
         except Exception:
@@ -77,8 +117,9 @@ def make_web_app(
 
     async def slack_events(request: web.Request) -> web.Response:
         body = await request.read()
-        response = await handle(request, body)
-        metrics.slack_requests.labels(_kind(body, request.content_type), str(response.status)).inc()
+        kind, problem = _inspect(body, request.content_type)
+        response = await handle(request, body, problem)
+        metrics.slack_requests.labels(kind, str(response.status)).inc()
         return response
 
     async def healthz(_request: web.Request) -> web.Response:

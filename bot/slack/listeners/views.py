@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def _value(state: dict[str, Any], block_id: str) -> str:
-    element = state.get(block_id, {}).get("value", {})
+    block = state.get(block_id)
+    element = block.get("value") if isinstance(block, dict) else None
+    if not isinstance(element, dict):
+        return ""
     selected = element.get("selected_option")
-    if selected:
+    if isinstance(selected, dict):
         return str(selected.get("value", ""))
     return str(element.get("value") or "").strip()
 
