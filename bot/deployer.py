@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 import pyhelm3
@@ -19,6 +20,7 @@ import pyhelm3.errors as helm_errors
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from bot.durations import format_duration
 from bot.errors import DeployError, InvalidChartValues
 from bot.kube import ClusterConnection, ClusterConnections
 from bot.values import LABEL_ENVIRONMENT, LABEL_MANAGED_BY, MANAGED_BY
@@ -129,7 +131,7 @@ def _helm_problem(exc: helm_errors.Error, timeout_seconds: int) -> DeployError:
         return InvalidChartValues(f"The chart refused the environment's settings: {'; '.join(lines)}")
     if "context deadline exceeded" in stderr or "timed out" in stderr.lower():
         return DeployError(
-            f"The hub did not become ready within {timeout_seconds // 60} minutes "
+            f"The hub did not become ready within {format_duration(timedelta(seconds=timeout_seconds))} "
             "(images may be slow to pull, or the cluster is short of capacity)."
         )
     if isinstance(exc, helm_errors.ConnectionError):
@@ -168,6 +170,11 @@ class HelmDeployer:
                 await self._grant_access(conn, target.namespace, self._access, labels)
             await progress("namespace created")
             chart = await self._chart(conn)
+            # A bot killed mid-install leaves the release pending; Helm refuses to touch it
+            # until it is rolled back or removed, which this does (nothing if all is well).
+            await conn.helm.get_proceedable_revision(
+                target.release, namespace=target.namespace, timeout=f"{self._timeout}s"
+            )
             await conn.helm.install_or_upgrade_release(
                 target.release,
                 chart,
@@ -311,7 +318,8 @@ class HelmDeployer:
                     return
                 raise
             await asyncio.sleep(_POLL_SECONDS)
-        raise DeployError(f"The namespace `{name}` was not removed within {self._timeout // 60} minutes.")
+        limit = format_duration(timedelta(seconds=self._timeout))
+        raise DeployError(f"The namespace `{name}` was not removed within {limit}.")
 
     async def _url(self, conn: ClusterConnection, target: Target) -> str:
         spec = conn.spec
