@@ -1,0 +1,260 @@
+"""Helpers for the reliability tests on the local cluster: the policy, the real bot as a
+process, and what the cluster holds.
+
+The bot runs as ``python -m bot serve`` in its own process (so it can be killed with SIGKILL
+and its stderr captured), while the Slack emulator runs in the test's event loop so the test
+can wait on what the bot said. ``bench/processes.py::bot_process`` waits for /healthz with a
+blocking loop and discards stderr, which fits neither need, hence the small async twin here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from bot.states import ACTIVE_STATES
+from bot.store import Environment, Store, make_engine
+from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET
+from tests.support.cluster import LocalCluster
+from tests.support.slack_emulator import SlackEmulator
+
+REPO = Path(__file__).resolve().parents[2]
+CHARTS = Path(__file__).resolve().parent / "charts"
+MANAGED = "app.kubernetes.io/managed-by=jupyterhub-bot"
+
+POLICY = """
+roles:
+  testers:
+    members: [{members}]
+    allow: [launch, list, status, creds, extend, delete]
+    profiles: [tiny]
+    clusters: [local]
+    max_environments: 1
+profiles:
+  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
+clusters:
+  local: {{context: {context}, service_type: NodePort}}
+defaults: {{lifetime: 1h, profile: tiny, cluster: local, namespace_prefix: {prefix}}}
+"""
+
+
+def unique_prefix() -> str:
+    """A namespace prefix of this test's own, so other tests' namespaces on the shared cluster
+    never look like our orphans (and ours never look like theirs)."""
+    return f"rel{secrets.token_hex(2)}-"
+
+
+def write_policy(directory: Path, cluster: LocalCluster, users: list[str], prefix: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    members = ", ".join(f"user:{u}" for u in users)
+    (directory / "reliability.yaml").write_text(POLICY.format(members=members, context=cluster.context, prefix=prefix))
+    return directory
+
+
+def bot_env(cluster: LocalCluster, *, database: Path, policies: Path, slack: SlackEmulator) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "POLICIES_DIR": str(policies),
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "HELM_BINARY": str(cluster.helm),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def poll(what: str, check: Callable[[], Any], *, timeout: float, interval: float = 0.2) -> Any:
+    """Call ``check`` until it returns something truthy (returned), or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f}s (last: {result!r})")
+        await asyncio.sleep(interval)  # wait-ok: bounded polling
+
+
+@dataclass
+class BotProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    def kill9(self) -> None:
+        """SIGKILL to the bot and its children (helm), as when its container dies: no shutdown
+        handler, no lease release, no drain, and no helm left running to finish the job."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+
+
+@asynccontextmanager
+async def bot_process(env: dict[str, str], log: Path, *, startup: float = 60) -> AsyncIterator[BotProcess]:
+    """``python -m bot serve`` with ``env``; stderr (its JSON logs) appended to ``log``."""
+    port = free_port()
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant; we poll it without blocking
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=REPO,
+            env={**os.environ, **env, "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,  # its own process group, so kill9 takes helm with it
+        )
+    bot = BotProcess(process, port, log)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+
+            async def healthy() -> bool:
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        return response.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            deadline = time.monotonic() + startup
+            while not await healthy():
+                if process.poll() is not None:
+                    raise AssertionError(
+                        f"the bot exited with {process.returncode}:\n" + "\n".join(bot.log_lines()[-20:])
+                    )
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the bot did not answer /healthz within {startup}s")
+                await asyncio.sleep(0.1)  # wait-ok: polling a starting server
+        yield bot
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+# -- reading the database the bot writes -----------------------------------------------------
+
+
+class Database:
+    """The bot's SQLite file, read from the test process (WAL mode allows it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.store = Store(make_engine(f"sqlite:///{path}"))
+
+    def environment(self, owner: str, name: str) -> Environment | None:
+        return self.store.find_by_name(owner, name)
+
+    def get(self, env_id: str) -> Environment | None:
+        return self.store.get(env_id)
+
+    def active_ids(self) -> set[str]:
+        return {env.id for env in self.store.in_states(ACTIVE_STATES)}
+
+    def raw_bytes(self) -> bytes:
+        """The database file and its write-ahead log: everything the bot wrote to disk."""
+        parts = [self.path, self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")]
+        return b"".join(p.read_bytes() for p in parts if p.exists())
+
+    def close(self) -> None:
+        self.store.engine.dispose()
+
+
+# -- the cluster -------------------------------------------------------------------------------
+
+
+def core_api(cluster: LocalCluster) -> k8s.CoreV1Api:
+    api = k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig), context=cluster.context)  # type: ignore[no-untyped-call]
+    return k8s.CoreV1Api(api)
+
+
+def namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
+    try:
+        core.read_namespace(name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def managed_namespaces(core: k8s.CoreV1Api, prefix: str) -> dict[str, str]:
+    """Namespaces with the bot's label (and this test's prefix): name -> environment id."""
+    found = core.list_namespace(label_selector=MANAGED)
+    names: dict[str, str] = {}
+    for ns in found.items:
+        meta = ns.metadata
+        if meta is not None and meta.name and meta.name.startswith(prefix):
+            names[meta.name] = (meta.labels or {}).get("jupyterhub-bot.io/environment-id", "")
+    return names
+
+
+def orphans(core: k8s.CoreV1Api, prefix: str, database: Database) -> dict[str, str]:
+    """Namespaces of ours whose environment is not active in the database."""
+    active = database.active_ids()
+    return {name: env_id for name, env_id in managed_namespaces(core, prefix).items() if env_id not in active}
+
+
+def helm_releases(cluster: LocalCluster, namespace: str) -> list[dict[str, str]]:
+    out = subprocess.run(
+        [
+            str(cluster.helm),
+            "list",
+            "-n",
+            namespace,
+            "-o",
+            "json",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--kube-context",
+            cluster.context,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return list(json.loads(out.stdout or "[]"))
+
+
+def remove_leftovers(core: k8s.CoreV1Api, prefix: str) -> None:
+    """After a failed test: delete this test's namespaces so the shared cluster stays clean."""
+    for name in managed_namespaces(core, prefix):
+        try:
+            core.delete_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise

@@ -1,0 +1,129 @@
+"""Deploys that fail on the real cluster: the requester is told in plain words, the release
+and namespace are removed, the quota is freed, and the bot keeps serving everyone else.
+
+What is here and what is not:
+- A chart that never becomes ready (``charts/never-ready``: its pod can never be scheduled),
+  deployed by the real bot process with ``CHART_REF`` and ``DEPLOY_TIMEOUT_SECONDS=20``.
+- A bad image: on kwok nothing pulls images (kwok fakes the kubelet), so a pod with a
+  non-existent image looks exactly like any other pod and becomes Ready. There is no
+  ImagePullBackOff to provoke here; on a real cluster a bad image is "never ready" again, which
+  the test above covers, so we do not fake one.
+- The API server stopped mid-deploy: not here. The local cluster is one shared instance that
+  other tests (and other engineers' runs) use at the same time; stopping it would fail them.
+- Slack answering 429 or 500 is covered in the contract tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pyhelm3.errors as helm_errors
+import pytest
+
+from bot.deployer import _helm_problem
+from bot.states import State
+from tests.reliability.support import (
+    CHARTS,
+    Database,
+    bot_env,
+    bot_process,
+    core_api,
+    helm_releases,
+    namespace_exists,
+    orphans,
+    poll,
+    remove_leftovers,
+    unique_prefix,
+    write_policy,
+)
+from tests.support.bot_harness import SIGNING_SECRET, assert_acked
+from tests.support.cluster import LocalCluster
+from tests.support.slack_emulator import ApiCall, SlackEmulator
+
+OWNER = "U0UNLUCKY"
+DM = "D0UNLUCKY"
+BYSTANDER = "U0BYSTANDER"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+def _failure_dm(call: ApiCall) -> bool:
+    return call.args.get("channel") == DM and "could not be deployed" in call.text_blob
+
+
+@pytest.mark.cluster
+async def test_a_chart_that_never_becomes_ready_fails_cleanly(
+    local_cluster: LocalCluster, slack: SlackEmulator, tmp_path: Path
+) -> None:
+    prefix = unique_prefix()
+    database = Database(tmp_path / "bot.db")
+    policies = write_policy(tmp_path / "policies", local_cluster, [OWNER, BYSTANDER], prefix)
+    env = {
+        **bot_env(local_cluster, database=database.path, policies=policies, slack=slack),
+        "CHART_REF": str(CHARTS / "never-ready"),
+        "DEPLOY_TIMEOUT_SECONDS": "20",
+    }
+    core = core_api(local_cluster)
+    try:
+        async with bot_process(env, tmp_path / "bot.log") as bot:
+            slack.bot_url = bot.url
+            assert_acked(await slack.slash_command(OWNER, "launch stuck"))
+            await slack.wait_for(
+                "chat.update", lambda c: c.args.get("text") == "Launching stuck: namespace created", timeout=60
+            )
+            stuck = database.environment(OWNER, "stuck")
+            assert stuck is not None and stuck.state_enum is State.DEPLOYING
+
+            # While that deploy hangs, everyone else is served as usual.
+            help_reply = await slack.slash_command(BYSTANDER, "help")
+            assert_acked(help_reply)
+            assert "Usage" in help_reply.text
+            assert_acked(await slack.slash_command(BYSTANDER, "list"))
+            await slack.wait_for("response_url", timeout=10)
+
+            [told] = await slack.wait_for("chat.postMessage", _failure_dm, timeout=120)
+            text = told.args["text"]
+            assert "Sorry, *stuck* could not be deployed" in text
+            assert "did not become ready" in text
+            assert "no longer counts toward your quota" in text
+            assert "Traceback" not in told.text_blob and "helm" not in text.lower()
+            failed = await poll(
+                "the environment to end failed",
+                lambda: (e := database.environment(OWNER, "stuck")) and e.state_enum is State.FAILED and e,
+                timeout=30,
+            )
+            assert failed.last_error and "did not become ready" in failed.last_error
+            assert not namespace_exists(core, stuck.namespace)
+            assert helm_releases(local_cluster, stuck.namespace) == []
+            assert orphans(core, prefix, database) == {}
+            # The progress message says it failed too.
+            await slack.wait_for("chat.update", lambda c: c.args.get("text") == "Launching stuck: failed", timeout=10)
+
+            # The quota (one environment) is free again: a second launch is accepted.
+            assert_acked(await slack.slash_command(OWNER, "launch again"))
+            [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
+            assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
+            await slack.wait_for(
+                "chat.postMessage",
+                lambda c: c.args.get("channel") == DM and "*again* could not be deployed" in c.text_blob,
+                timeout=120,
+            )
+            assert orphans(core, prefix, database) == {}
+    finally:
+        remove_leftovers(core, prefix)
+        database.close()
+
+
+def test_the_timeout_message_names_a_real_duration() -> None:
+    """Seen in the test above with DEPLOY_TIMEOUT_SECONDS=20."""
+    error = helm_errors.Error(1, b"", b"Error: INSTALLATION FAILED: context deadline exceeded")
+    message = _helm_problem(error, 20).user_message
+    assert "did not become ready" in message
+    assert "0 minutes" not in message and "within 20s" in message
