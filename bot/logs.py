@@ -78,3 +78,6 @@ def configure_logging(level: str, *, json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # pyhelm3 logs every helm run, and a warning for each expected miss (such as `helm
+    # status` of a release not installed yet); the bot reports real failures itself.
+    logging.getLogger("pyhelm3").setLevel(logging.ERROR)
