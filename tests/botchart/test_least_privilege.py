@@ -31,6 +31,7 @@ from bot.values import LABEL_MANAGED_BY, MANAGED_BY
 from tests.botchart.conftest import BOT_CHART_DIR
 from tests.support.bot_harness import BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
+from tests.support.kube import namespace_exists
 
 pytestmark = pytest.mark.cluster
 
@@ -74,23 +75,13 @@ def _wait_until(what: str, condition: Callable[[], bool], timeout: float = 60.0)
         time.sleep(0.5)  # wait-ok: bounded poll of the API server
 
 
-def _namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
-    try:
-        core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
 def _delete_namespace(core: k8s.CoreV1Api, name: str) -> None:
     try:
         core.delete_namespace(name)
     except ApiException as exc:
         if exc.status != 404:
             raise
-    _wait_until(f"namespace {name} removed", lambda: not _namespace_exists(core, name), timeout=120)
+    _wait_until(f"namespace {name} removed", lambda: not namespace_exists(core, name), timeout=120)
 
 
 def _service_account_kubeconfig(cluster: LocalCluster, namespace: str, name: str, path: Path) -> Path:
@@ -256,7 +247,7 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     await bot.settle()
     assert bot.runtime.store.get(env.id).state == State.DELETED  # type: ignore[union-attr]
     core = k8s.CoreV1Api(admin)
-    assert not await asyncio.to_thread(_namespace_exists, core, env.namespace)
+    assert not await asyncio.to_thread(namespace_exists, core, env.namespace)
 
 
 def _deployer(cluster: LocalCluster, installed: InstalledBot) -> HelmDeployer:
@@ -281,7 +272,7 @@ async def test_teardown_when_the_namespace_is_already_gone(
 ) -> None:
     gone = f"jh-gone-{secrets.token_hex(3)}"
     await _deployer(local_cluster, installed_bot).teardown(Target(cluster="local", namespace=gone, release=gone))
-    assert not _namespace_exists(k8s.CoreV1Api(_admin_api(local_cluster)), gone)
+    assert not namespace_exists(k8s.CoreV1Api(_admin_api(local_cluster)), gone)
 
 
 async def test_teardown_of_a_namespace_created_but_not_yet_bound(
@@ -293,7 +284,7 @@ async def test_teardown_of_a_namespace_created_but_not_yet_bound(
     admin = k8s.CoreV1Api(_admin_api(local_cluster))
     try:
         await _deployer(local_cluster, installed_bot).teardown(Target(cluster="local", namespace=name, release=name))
-        assert not _namespace_exists(admin, name)
+        assert not namespace_exists(admin, name)
     finally:
         await asyncio.to_thread(_delete_namespace, admin, name)
 
@@ -372,7 +363,7 @@ def test_namespaces_only_its_own(local_cluster: LocalCluster, bot_api: k8s.ApiCl
     try:
         message = _refused(lambda: core.delete_namespace(foreign))
         assert "ValidatingAdmissionPolicy" in message
-        assert _namespace_exists(admin, foreign)
+        assert namespace_exists(admin, foreign)
         unlabelled = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"jhb-unlabelled-{secrets.token_hex(3)}"))
         assert "ValidatingAdmissionPolicy" in _refused(lambda: core.create_namespace(unlabelled))
     finally:

@@ -4,16 +4,11 @@ real kube-apiserver → URL and login by DM → expiry → release and namespace
 from __future__ import annotations
 
 import base64
-import json
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes.client.exceptions import ApiException
 
 from bot.config import DEFAULT_CHART
 from bot.deployer import HelmDeployer, Target
@@ -23,6 +18,7 @@ from bot.policy import ClusterSpec
 from bot.states import State
 from tests.support.bot_harness import BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
+from tests.support.kube import core_api, helm_releases, namespace_exists
 
 pytestmark = pytest.mark.cluster
 
@@ -48,43 +44,6 @@ async def cluster_bot(local_cluster: LocalCluster, tmp_path: Path) -> AsyncItera
         yield bot
 
 
-def _core(cluster: LocalCluster) -> k8s.CoreV1Api:
-    api = k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig), context=cluster.context)  # type: ignore[no-untyped-call]
-    return k8s.CoreV1Api(api)
-
-
-def _helm_releases(cluster: LocalCluster, namespace: str) -> list[dict[str, str]]:
-    out = subprocess.run(
-        [
-            str(cluster.helm),
-            "list",
-            "-n",
-            namespace,
-            "-o",
-            "json",
-            "--kubeconfig",
-            str(cluster.kubeconfig),
-            "--kube-context",
-            cluster.context,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return list(json.loads(out.stdout or "[]"))
-
-
-def _namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
-    try:
-        core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
 async def test_launch_deliver_warn_and_expire_on_a_real_cluster(
     local_cluster: LocalCluster, cluster_bot: BotUnderTest
 ) -> None:
@@ -96,10 +55,10 @@ async def test_launch_deliver_warn_and_expire_on_a_real_cluster(
     env = bot.environment(OWNER, "e2e")
     assert env.state == State.READY, env.last_error
 
-    [release] = _helm_releases(local_cluster, env.namespace)
+    [release] = helm_releases(local_cluster, env.namespace)
     assert release["name"] == env.release and release["status"] == "deployed"
 
-    core = _core(local_cluster)
+    core = core_api(local_cluster)
     namespace = core.read_namespace(env.namespace)
     assert namespace.metadata.labels["app.kubernetes.io/managed-by"] == "jupyterhub-bot"
     assert namespace.metadata.labels["jupyterhub-bot.io/environment-id"] == env.id
@@ -133,8 +92,8 @@ async def test_launch_deliver_warn_and_expire_on_a_real_cluster(
     assert "its lifetime ended" in gone.args["text"]
     await bot.settle()
     assert bot.runtime.store.get(env.id).state == State.DELETED  # type: ignore[union-attr]
-    assert not _namespace_exists(core, env.namespace)
-    assert _helm_releases(local_cluster, env.namespace) == []
+    assert not namespace_exists(core, env.namespace)
+    assert helm_releases(local_cluster, env.namespace) == []
 
 
 async def test_schema_refusal_reaches_the_requester_in_plain_words(local_cluster: LocalCluster) -> None:
@@ -158,4 +117,4 @@ async def test_schema_refusal_reaches_the_requester_in_plain_words(local_cluster
     assert message.startswith("The chart refused the environment's settings:")
     assert "adminPassword" in message and "too-short" not in message
     await deployer.teardown(target)
-    assert not _namespace_exists(_core(local_cluster), target.namespace)
+    assert not namespace_exists(core_api(local_cluster), target.namespace)

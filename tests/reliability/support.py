@@ -10,7 +10,6 @@ blocking loop and discards stderr, which fits neither need, hence the small asyn
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import signal
@@ -26,7 +25,6 @@ from typing import Any
 
 import aiohttp
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from bot.states import ACTIVE_STATES
@@ -196,21 +194,6 @@ class Database:
 # -- the cluster -------------------------------------------------------------------------------
 
 
-def core_api(cluster: LocalCluster) -> k8s.CoreV1Api:
-    api = k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig), context=cluster.context)  # type: ignore[no-untyped-call]
-    return k8s.CoreV1Api(api)
-
-
-def namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
-    try:
-        core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
 def managed_namespaces(core: k8s.CoreV1Api, prefix: str) -> dict[str, str]:
     """Namespaces with the bot's label (and this test's prefix): name -> environment id."""
     found = core.list_namespace(label_selector=MANAGED)
@@ -226,28 +209,6 @@ def orphans(core: k8s.CoreV1Api, prefix: str, database: Database) -> dict[str, s
     """Namespaces of ours whose environment is not active in the database."""
     active = database.active_ids()
     return {name: env_id for name, env_id in managed_namespaces(core, prefix).items() if env_id not in active}
-
-
-def helm_releases(cluster: LocalCluster, namespace: str) -> list[dict[str, str]]:
-    out = subprocess.run(
-        [
-            str(cluster.helm),
-            "list",
-            "-n",
-            namespace,
-            "-o",
-            "json",
-            "--kubeconfig",
-            str(cluster.kubeconfig),
-            "--kube-context",
-            cluster.context,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return list(json.loads(out.stdout or "[]"))
 
 
 def remove_leftovers(core: k8s.CoreV1Api, prefix: str) -> None:

@@ -28,9 +28,6 @@ from tests.reliability.support import (
     Database,
     bot_env,
     bot_process,
-    core_api,
-    helm_releases,
-    namespace_exists,
     orphans,
     poll,
     remove_leftovers,
@@ -39,6 +36,7 @@ from tests.reliability.support import (
 )
 from tests.support.bot_harness import SIGNING_SECRET, assert_acked
 from tests.support.cluster import LocalCluster
+from tests.support.kube import core_api, helm_releases, namespace_exists
 from tests.support.slack_emulator import ApiCall, SlackEmulator
 
 OWNER = "U0UNLUCKY"

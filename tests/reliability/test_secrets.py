@@ -17,8 +17,6 @@ from tests.reliability.support import (
     Database,
     bot_env,
     bot_process,
-    core_api,
-    namespace_exists,
     poll,
     remove_leftovers,
     unique_prefix,
@@ -26,6 +24,7 @@ from tests.reliability.support import (
 )
 from tests.support.bot_harness import SIGNING_SECRET, assert_acked
 from tests.support.cluster import LocalCluster
+from tests.support.kube import core_api, namespace_exists
 from tests.support.slack_emulator import SlackEmulator
 
 pytestmark = pytest.mark.cluster
