@@ -346,6 +346,11 @@ class Lifecycle:
             if cleaned
             else "The admins have been asked to remove what was left"
         )
+        if not cleaned:
+            try:
+                await self.notifier.to_admins(blocks.orphan_namespace(env.cluster, env.namespace, env.id))
+            except Exception:
+                log.exception("could not tell the admins about what the failed deploy of %s left", env.id)
         await progress.fail(reason)
         redactor.forget(env.id)
         await self._tell(

@@ -154,3 +154,15 @@ async def test_slack_rate_limits_and_server_errors_are_retried(bot: ContractBot)
     assert bot.slack.find("chat.postMessage!failed") and bot.slack.find("conversations.open!failed")
     await bot.settle()
     assert bot.environment(STUDENT, "patient").state == State.READY
+
+
+async def test_a_rollback_that_cannot_clean_up_asks_the_admins(bot: ContractBot) -> None:
+    bot.deployer.fail_next = "The cluster could not be reached; please try again later."
+    bot.deployer.fail_teardowns = 1
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch stranded"))
+    [told] = await bot.slack.wait_for("chat.postMessage", lambda c: "could not be deployed" in c.text_blob)
+    assert "admins have been asked to remove what was left" in told.args["text"]
+    [report] = await bot.slack.wait_for("chat.postMessage", lambda c: c.args["channel"] == "C0ADMINS")
+    env = bot.environment(STUDENT, "stranded")
+    assert env.namespace in report.args["text"] and "remove_orphan" in report.text_blob
+    assert env.state == State.FAILED and env.quota_slot is None

@@ -32,6 +32,7 @@ class InMemoryDeployer:
     deploys: list[Target] = field(default_factory=list)
     teardowns: list[Target] = field(default_factory=list)
     fail_next: str | None = None
+    fail_teardowns: int = 0
     gate: asyncio.Event | None = None
 
     async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
@@ -48,6 +49,9 @@ class InMemoryDeployer:
 
     async def teardown(self, target: Target) -> None:
         self.teardowns.append(target)
+        if self.fail_teardowns:
+            self.fail_teardowns -= 1
+            raise DeployError("Kubernetes refused to read the namespace (503 Service Unavailable).")
         self.releases.pop(target.namespace, None)
 
     async def admin_password(self, target: Target) -> str:
