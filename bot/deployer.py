@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import pyhelm3
 import pyhelm3.errors as helm_errors
+import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
@@ -123,19 +124,34 @@ def _secret_strings(values: dict[str, Any]) -> list[str]:
     return [hub.get("adminPassword", ""), hub.get("botApiToken", ""), proxy.get("secretToken", "")]
 
 
-def _helm_problem(exc: helm_errors.Error, timeout_seconds: int) -> DeployError:
+UNREACHABLE = "The cluster could not be reached; please try again later."
+# How Helm (Go's net/http) says the API server went away, in its error text.
+_UNREACHABLE_SIGNS = (
+    "cluster unreachable",
+    "connection refused",
+    "connection reset",
+    "no route to host",
+    "network is unreachable",
+    "i/o timeout",
+    "tls handshake timeout",
+)
+
+
+def _helm_problem(exc: helm_errors.Error, timeout_seconds: int, *, reachable: bool = True) -> DeployError:
+    """Helm's failure in plain words; ``reachable`` is whether the API server answers now."""
     stderr = exc.stderr.decode(errors="replace").strip()
     lines = [line.removeprefix("Error: ").strip() for line in stderr.splitlines() if line.strip()]
     detail = lines[-1] if lines else f"helm exited with {exc.returncode}"
     if "schema" in stderr.lower():
         return InvalidChartValues(f"The chart refused the environment's settings: {'; '.join(lines)}")
+    lost = any(sign in stderr.lower() for sign in _UNREACHABLE_SIGNS)
+    if not reachable or lost or isinstance(exc, helm_errors.ConnectionError):
+        return DeployError(UNREACHABLE)
     if "context deadline exceeded" in stderr or "timed out" in stderr.lower():
         return DeployError(
             f"The hub did not become ready within {format_duration(timedelta(seconds=timeout_seconds))} "
             "(images may be slow to pull, or the cluster is short of capacity)."
         )
-    if isinstance(exc, helm_errors.ConnectionError):
-        return DeployError("The cluster could not be reached; please try again later.")
     return DeployError(f"Helm could not install the hub: {detail}")
 
 
@@ -187,10 +203,19 @@ class HelmDeployer:
             await progress("chart installed, hub ready")
             return await self._url(conn, target)
         except helm_errors.Error as exc:
-            problem = _helm_problem(exc, self._timeout)
+            problem = _helm_problem(exc, self._timeout, reachable=await self._reachable(target.cluster))
             raise type(problem)(redact(problem.user_message, secrets)) from None
         except ApiException as exc:
             raise DeployError(f"Kubernetes refused a request ({exc.status} {exc.reason}) while deploying.") from None
+        except urllib3.exceptions.HTTPError:
+            raise DeployError(UNREACHABLE) from None
+
+    async def _reachable(self, cluster: str) -> bool:
+        try:
+            await asyncio.wait_for(self.check(cluster), 10)
+        except Exception:
+            return False
+        return True
 
     async def teardown(self, target: Target) -> None:
         conn = await self._connections.get(target.cluster)
