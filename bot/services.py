@@ -23,14 +23,9 @@ class Services:
     lifecycle: Lifecycle
     watcher: Watcher
     groups: GroupDirectory
-    # The Web API client with pooled connections (Bolt keeps its own, which it copies
-    # for lazy listeners and so must not hold a session), and that pool itself.
+    # The bot's Web API client with pooled connections, and that pool itself.
     slack: AsyncWebClient
     http: aiohttp.ClientSession
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Services:
-        # Bolt deep-copies the request context for lazy listeners; the services are shared.
-        return self
 
     async def actor(self, user_id: str) -> Actor:
         return Actor(user_id=user_id, groups=await self.groups.groups_of(user_id))

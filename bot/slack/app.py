@@ -44,8 +44,8 @@ def build_app(
         signing_secret=signing_secret,
         # Socket Mode has no signature to check; HTTP mode always does.
         request_verification_enabled=signing_secret is not None,
-        # Every listener is an ack function plus lazy work: the response goes out as soon
-        # as the ack function returns, and the work runs after it as its own task.
+        # Listeners ack and hand their work to a background task (replies.after_ack), so
+        # the response goes out when the listener returns, without Bolt's ack polling.
         process_before_response=True,
     )
 

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
+from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import blocks
 from bot.errors import BotError
+from bot.services import Services
 
-__all__ = ["reply_privately", "run_and_reply"]
+__all__ = ["after_ack", "reply_privately", "run_and_reply"]
 
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = (
     "Something went wrong on our side and nothing was changed. The admins can see the details in the logs."
 )
+
+
+def after_ack(context: AsyncBoltContext, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` once the listener has acknowledged, as a tracked background task.
+
+    Listeners ack and return at once (``process_before_response``), so Slack gets its
+    answer immediately; the work goes on without holding the response."""
+    services: Services = context["services"]
+    services.lifecycle.spawn(work)
 
 
 async def reply_privately(

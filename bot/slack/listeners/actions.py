@@ -15,7 +15,7 @@ from bot.durations import format_duration
 from bot.policy import Actor
 from bot.services import Services
 from bot.slack.home import publish_home
-from bot.slack.replies import run_and_reply
+from bot.slack.replies import after_ack, run_and_reply
 
 __all__ = ["register"]
 
@@ -59,15 +59,12 @@ async def _remove_orphan(services: Services, actor: Actor, value: str) -> Messag
     return blocks.text_message(f"Removed the orphaned namespace `{namespace}`.")
 
 
-async def acknowledge(ack: AsyncAck) -> None:
-    await ack()
-
-
 def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaitable[None]]:
-    """After the ack: run ``work`` for the clicker and reply privately; a click in the App
-    Home refreshes it."""
+    """Ack, then run ``work`` for the clicker and reply privately; a click in the App Home
+    also refreshes it."""
 
-    async def on_click(body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
+        await ack()
         services: Services = context["services"]
         user_id = body["user"]["id"]
 
@@ -77,29 +74,33 @@ def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaita
         async def dm(message: Message) -> None:
             await services.lifecycle.notifier.dm(user_id, message)
 
-        await run_and_reply(respond, clicked(), replace=replace, dm=dm, session=services.http)
-        if (body.get("container") or {}).get("type") == "view":
-            await publish_home(services, user_id)
+        async def answer() -> None:
+            await run_and_reply(respond, clicked(), replace=replace, dm=dm, session=services.http)
+            if (body.get("container") or {}).get("type") == "view":
+                await publish_home(services, user_id)
+
+        after_ack(context, answer())
 
     on_click.__name__ = f"on_{work.__name__.lstrip('_')}"
     return on_click
 
 
-async def cancel(respond: AsyncRespond) -> None:
-    await respond(delete_original=True)
+async def cancel(ack: AsyncAck, respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    await ack()
+
+    async def remove_the_question() -> None:
+        await respond(delete_original=True)
+
+    after_ack(context, remove_the_question())
 
 
 def register(app: AsyncApp) -> None:
-    clicks: dict[str, Callable[..., Awaitable[None]]] = {
-        blocks.ACTION_APPROVE: _listener(_approve),
-        blocks.ACTION_DENY: _listener(_deny),
-        blocks.ACTION_EXPIRE: _listener(_expire),
-        blocks.ACTION_DELETE_CONFIRM: _listener(_delete, replace=True),
-        blocks.ACTION_DELETE_NOW: _listener(_delete),
-        blocks.ACTION_KEEP: _listener(_keep),
-        blocks.ACTION_EXTEND: _listener(_extend),
-        blocks.ACTION_REMOVE_ORPHAN: _listener(_remove_orphan),
-        blocks.ACTION_CANCEL: cancel,
-    }
-    for action_id, work in clicks.items():
-        app.action(action_id)(ack=acknowledge, lazy=[work])
+    app.action(blocks.ACTION_APPROVE)(_listener(_approve))
+    app.action(blocks.ACTION_DENY)(_listener(_deny))
+    app.action(blocks.ACTION_EXPIRE)(_listener(_expire))
+    app.action(blocks.ACTION_DELETE_CONFIRM)(_listener(_delete, replace=True))
+    app.action(blocks.ACTION_DELETE_NOW)(_listener(_delete))
+    app.action(blocks.ACTION_KEEP)(_listener(_keep))
+    app.action(blocks.ACTION_EXTEND)(_listener(_extend))
+    app.action(blocks.ACTION_REMOVE_ORPHAN)(_listener(_remove_orphan))
+    app.action(blocks.ACTION_CANCEL)(cancel)

@@ -26,7 +26,7 @@ from bot.durations import format_duration, parse_duration
 from bot.errors import NotAllowed, UsageError
 from bot.policy import is_admin, launch_choices
 from bot.services import Services
-from bot.slack.replies import run_and_reply
+from bot.slack.replies import after_ack, run_and_reply
 from bot.states import State
 
 __all__ = ["COMMAND", "execute", "register"]
@@ -35,25 +35,24 @@ COMMAND = "/jupyterhub"
 FORM_LIFETIMES = ("1h", "4h", "8h", "1d", "3d", "7d")
 
 
-async def acknowledge(ack: AsyncAck, body: dict[str, Any]) -> None:
-    """Within Slack's 3 seconds: usage problems are answered here, everything else later."""
+async def jupyterhub_command(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    """Usage problems are answered in the ack itself; everything else right after it."""
     try:
         command = parse_command(body.get("text") or "")
     except UsageError as exc:
         await ack(text=exc.user_message)
         return
-    await ack(text=USAGE) if isinstance(command, Help) else await ack()
-
-
-async def run_command(body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
-    """After the ack: the command's work and its private reply."""
-    try:
-        command = parse_command(body.get("text") or "")
-    except UsageError:
-        return  # already answered in the ack
     if isinstance(command, Help):
+        await ack(text=USAGE)
         return
-    services: Services = context["services"]
+    await ack()
+    after_ack(context, run_command(context["services"], command, body, respond))
+
+
+async def run_command(services: Services, command: Command, body: dict[str, Any], respond: AsyncRespond) -> None:
+    """The command's work and its private reply."""
     user_id = body["user_id"]
     work: Awaitable[dict[str, Any] | None]
     if isinstance(command, Launch) and command.wants_form:
@@ -126,4 +125,4 @@ async def execute(services: Services, user_id: str, command: Command) -> dict[st
 
 
 def register(app: AsyncApp) -> None:
-    app.command(COMMAND)(ack=acknowledge, lazy=[run_command])
+    app.command(COMMAND)(jupyterhub_command)

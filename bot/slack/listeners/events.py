@@ -7,18 +7,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.slack.home import publish_home
+from bot.slack.replies import after_ack
 
 __all__ = ["register"]
 
 
-async def acknowledge(ack: AsyncAck) -> None:
+async def app_home_opened(ack: AsyncAck, event: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-
-
-async def app_home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:
     if event.get("tab") == "home":
-        await publish_home(context["services"], event["user"])
+        after_ack(context, publish_home(context["services"], event["user"]))
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(ack=acknowledge, lazy=[app_home_opened])
+    app.event("app_home_opened")(app_home_opened)

@@ -16,6 +16,7 @@ from bot.names import validate_env_name
 from bot.policy import Actor, grant_launch
 from bot.services import Services
 from bot.slack.listeners.commands import launch_accepted
+from bot.slack.replies import after_ack
 
 __all__ = ["read_launch_form", "register"]
 
@@ -75,22 +76,20 @@ async def _checked(
     return actor, request, errors
 
 
-async def validate_launch_form(
+async def launch_form_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
 ) -> None:
-    """Inline field errors must come in the ack itself, so the form is checked here."""
-    _, _, errors = await _checked(context["services"], body, view)
-    if errors:
-        await ack(response_action="errors", errors=errors)
-    else:
-        await ack()
-
-
-async def launch_from_form(body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Inline field errors must come in the ack itself, so the form is checked first."""
     services: Services = context["services"]
     actor, request, errors = await _checked(services, body, view)
     if errors or request is None:
-        return  # the form was sent back with its errors
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    after_ack(context, _launch(services, actor, request))
+
+
+async def _launch(services: Services, actor: Actor, request: Launch) -> None:
     try:
         env = await services.lifecycle.request_launch(actor, request)
     except BotError as exc:
@@ -101,4 +100,4 @@ async def launch_from_form(body: dict[str, Any], view: dict[str, Any], context: 
 
 
 def register(app: AsyncApp) -> None:
-    app.view(blocks.LAUNCH_FORM)(ack=validate_launch_form, lazy=[launch_from_form])
+    app.view(blocks.LAUNCH_FORM)(launch_form_submitted)
