@@ -10,7 +10,6 @@ from bot.policy.decide import (
     grant_launch,
     is_admin,
     launch_choices,
-    max_lifetime_for,
     referenced_groups,
 )
 from bot.policy.load import PolicyLoadError, load_policy
@@ -34,6 +33,5 @@ __all__ = [
     "is_admin",
     "launch_choices",
     "load_policy",
-    "max_lifetime_for",
     "referenced_groups",
 ]

@@ -19,7 +19,6 @@ __all__ = [
     "grant_launch",
     "is_admin",
     "launch_choices",
-    "max_lifetime_for",
     "referenced_groups",
     "roles_of",
 ]
@@ -151,10 +150,6 @@ def launch_choices(policy: Policy, actor: Actor) -> tuple[list[str], list[str]]:
             values.remove(default)
             values.insert(0, default)
     return profiles, clusters
-
-
-def max_lifetime_for(policy: Policy, actor: Actor, profile: str, cluster: str) -> timedelta | None:
-    return extension_limits(policy, actor, profile, cluster).max_lifetime
 
 
 def extension_limits(policy: Policy, actor: Actor, profile: str, cluster: str) -> ExtensionLimits:
