@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.bot_harness import BotUnderTest, running_bot
+from tests.contract.conftest import ADMIN, GROUPS, NOBODY, RESEARCHER, STUDENT
+from tests.contract.conftest import POLICIES as CONTRACT_POLICIES
+from tests.support.bot_harness import SIGNING_SECRET, BotUnderTest, running_bot
+from tests.support.slack_emulator import SlackEmulator
 from tests.support.stand_ins import InMemoryDeployer
 
-CONTRACT_POLICIES = Path(__file__).resolve().parents[1] / "contract" / "policies"
-STUDENT = "U0STUDENT"
-RESEARCHER = "U0RESEARCH"
-ADMIN = "U0ADMIN"
-NOBODY = "U0NOBODY"
-GROUPS = {"S0STUDENTS": [STUDENT], "S0RESEARCH": [RESEARCHER], "S0ADMINS": [ADMIN]}
+__all__ = ["ADMIN", "GROUPS", "NOBODY", "RESEARCHER", "STUDENT"]
 
 
 @pytest.fixture
@@ -28,3 +26,12 @@ async def inmemory_bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
         deployer=InMemoryDeployer(),
     ) as bot:
         yield bot
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    """A Slack emulator for a bot that runs as its own process."""
+    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()

@@ -15,7 +15,6 @@ What is here and what is not:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pyhelm3.errors as helm_errors
@@ -34,7 +33,7 @@ from tests.reliability.support import (
     unique_prefix,
     write_policy,
 )
-from tests.support.bot_harness import SIGNING_SECRET, assert_acked
+from tests.support.bot_harness import assert_acked
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
 from tests.support.slack_emulator import ApiCall, SlackEmulator
@@ -42,14 +41,6 @@ from tests.support.slack_emulator import ApiCall, SlackEmulator
 OWNER = "U0UNLUCKY"
 DM = "D0UNLUCKY"
 BYSTANDER = "U0BYSTANDER"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 def _failure_dm(call: ApiCall) -> bool:

@@ -27,7 +27,7 @@ from tests.reliability.support import (
     unique_prefix,
     write_policy,
 )
-from tests.support.bot_harness import SIGNING_SECRET, assert_acked
+from tests.support.bot_harness import assert_acked
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
 from tests.support.slack_emulator import ApiCall, SlackEmulator
@@ -37,14 +37,6 @@ pytestmark = pytest.mark.cluster
 OWNER = "U0KILLNINE"
 DM = "D0KILLNINE"
 WAIT = 180.0
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 class Scenario:

@@ -6,7 +6,6 @@ except the owner's private DMs."""
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from tests.reliability.support import (
     unique_prefix,
     write_policy,
 )
-from tests.support.bot_harness import SIGNING_SECRET, assert_acked
+from tests.support.bot_harness import assert_acked
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, namespace_exists
 from tests.support.slack_emulator import SlackEmulator
@@ -31,14 +30,6 @@ pytestmark = pytest.mark.cluster
 
 OWNER = "U0SECRETIVE"
 DM = "D0SECRETIVE"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 async def test_generated_secrets_appear_only_in_the_owners_dms(

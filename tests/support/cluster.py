@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.reporting import say
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HARNESS = REPO_ROOT / "cluster" / "harness.sh"
 
@@ -113,23 +115,13 @@ def ensure_cluster() -> LocalCluster:
     )
 
 
-def _say(config: pytest.Config, message: str) -> None:
-    """Print past pytest's output capturing, so a long cold build is not silent."""
-    capture = config.pluginmanager.getplugin("capturemanager")
-    if capture is None:
-        print(message)
-        return
-    with capture.global_and_fixture_disabled():
-        print(f"\n{message}", flush=True)
-
-
 @pytest.fixture(scope="session")
 def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
     """The running local cluster (started if needed and left running for reuse)."""
     global _active
     try:
         if _status().get("built") != "yes":
-            _say(
+            say(
                 pytestconfig,
                 "local cluster: building kube-apiserver, etcd, kwok and helm from Go modules "
                 "(first run only, about 12 minutes on 2 cores); "

@@ -39,6 +39,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.reporting import say
+
 _INSTALL_TIMEOUT_S = 20 * 60
 _COMMAND_TIMEOUT_S = 120
 _START_ATTEMPTS = 3
@@ -322,21 +324,11 @@ def running_postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _say(config: pytest.Config, message: str) -> None:
-    """Print past pytest's output capturing, so a long package install is not silent."""
-    capture = config.pluginmanager.getplugin("capturemanager")
-    if capture is None:
-        print(message)
-        return
-    with capture.global_and_fixture_disabled():
-        print(f"\n{message}", flush=True)
-
-
 @pytest.fixture(scope="session")
 def postgres_server(pytestconfig: pytest.Config) -> Iterator[PostgresServer]:
     """A throwaway PostgreSQL server for the whole session (stopped and removed at the end)."""
     if find_server_bin() is None:
-        _say(
+        say(
             pytestconfig,
             "PostgreSQL: no server binaries found, installing Debian's postgresql package (first run only)",
         )
