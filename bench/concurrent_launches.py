@@ -65,7 +65,7 @@ async def _round(mode: str, launches: int, limit: int, tmp: Path) -> dict[str, f
     policies = tmp / f"policies-{mode}"
     policies.mkdir()
     (policies / "policy.yaml").write_text(
-        cluster_policy(owner=OWNER, context=cluster.context, max_environments=launches)
+        cluster_policy(owners=[OWNER], context=cluster.context, max_environments=launches)
     )
     connections = ClusterConnections(
         {"local": ClusterSpec(context=cluster.context)},

@@ -128,7 +128,7 @@ def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPath
                 {
                     "slack": {"existingSecret": "slack", "adminChannelId": "C0ADMINS"},
                     "policies": {
-                        "files": {"policy.yaml": cluster_policy(owner=OWNER, context="null", max_environments=1)}
+                        "files": {"policy.yaml": cluster_policy(owners=[OWNER], context=None, max_environments=1)}
                     },
                     "persistence": {"enabled": False},
                 }
@@ -202,7 +202,7 @@ async def sa_bot(
 ) -> AsyncIterator[BotUnderTest]:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "policy.yaml").write_text(cluster_policy(owner=OWNER, context=SA_CONTEXT, max_environments=1))
+    (policies / "policy.yaml").write_text(cluster_policy(owners=[OWNER], context=SA_CONTEXT, max_environments=1))
     async with running_bot(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         policies_dir=policies,

@@ -30,7 +30,7 @@ DEPLOY_WAIT = 300.0
 async def cluster_bot(local_cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "e2e.yaml").write_text(cluster_policy(owner=OWNER, context=local_cluster.context))
+    (policies / "e2e.yaml").write_text(cluster_policy(owners=[OWNER], context=local_cluster.context))
     async with running_bot(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         policies_dir=policies,

@@ -29,28 +29,13 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.states import ACTIVE_STATES
 from bot.store import Environment, Store, make_engine
-from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET
+from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
 from tests.support.slack_emulator import SlackEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 CHARTS = Path(__file__).resolve().parent / "charts"
 MANAGED = "app.kubernetes.io/managed-by=jupyterhub-bot"
-
-POLICY = """
-roles:
-  testers:
-    members: [{members}]
-    allow: [launch, list, status, creds, extend, delete]
-    profiles: [tiny]
-    clusters: [local]
-    max_environments: 1
-profiles:
-  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
-clusters:
-  local: {{context: {context}, service_type: NodePort}}
-defaults: {{lifetime: 1h, profile: tiny, cluster: local, namespace_prefix: {prefix}}}
-"""
 
 
 def unique_prefix() -> str:
@@ -61,8 +46,8 @@ def unique_prefix() -> str:
 
 def write_policy(directory: Path, cluster: LocalCluster, users: list[str], prefix: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    members = ", ".join(f"user:{u}" for u in users)
-    (directory / "reliability.yaml").write_text(POLICY.format(members=members, context=cluster.context, prefix=prefix))
+    policy = cluster_policy(owners=users, context=cluster.context, max_environments=1, namespace_prefix=prefix)
+    (directory / "reliability.yaml").write_text(policy)
     return directory
 
 

@@ -32,7 +32,7 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.states import State
 from tests.reliability.support import managed_namespaces, poll, remove_leftovers, unique_prefix
-from tests.support.bot_harness import ADMIN_CHANNEL, BotUnderTest, assert_acked, running_bot
+from tests.support.bot_harness import ADMIN_CHANNEL, BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
 from tests.support.slack_emulator import ApiCall
@@ -51,24 +51,6 @@ DEPLOY_TIMEOUT = 30
 # the Kubernetes client fail at once on a refused connection.
 FAILURE_BOUND = DEPLOY_TIMEOUT + 30
 LAUNCH_WAIT = 240.0
-
-POLICY = """
-roles:
-  owners:
-    members: [user:{owner}, user:{bystander}]
-    allow: [launch, list, status, creds, extend, delete]
-    profiles: [tiny]
-    clusters: [local]
-    max_environments: 1
-  admins:
-    members: [user:{admin}]
-    allow: [approve, deny, expire, list-all, list, status]
-profiles:
-  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
-clusters:
-  local: {{context: {context}, service_type: NodePort}}
-defaults: {{lifetime: 1h, profile: tiny, cluster: local, namespace_prefix: {prefix}}}
-"""
 
 
 def _proxied_kubeconfig(cluster: LocalCluster, proxy: TcpProxy, path: Path) -> Path:
@@ -98,7 +80,13 @@ async def outage_bot(
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "outage.yaml").write_text(
-        POLICY.format(owner=OWNER, bystander=BYSTANDER, admin=ADMIN, context=local_cluster.context, prefix=prefix)
+        cluster_policy(
+            owners=[OWNER, BYSTANDER],
+            admins=[ADMIN],
+            context=local_cluster.context,
+            max_environments=1,
+            namespace_prefix=prefix,
+        )
     )
     kubeconfig = _proxied_kubeconfig(local_cluster, proxy, tmp_path / "kubeconfig-via-proxy.yaml")
     try:

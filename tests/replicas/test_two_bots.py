@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from bot.scheduler import JOBS_LEASE
 from bot.states import State
 from bot.store import AuditEvent, Environment, SchedulerLease, Store, make_engine
-from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET
+from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
 from tests.support.processes import bot_process, free_port
 from tests.support.slack_emulator import ApiCall, SlackEmulator
@@ -44,21 +44,6 @@ T = TypeVar("T")
 SWEEP_SECONDS = 1
 LEASE_SECONDS = 3
 HOLD_FINALIZER = "jupyterhub-bot.test/hold"
-
-POLICY = """
-roles:
-  testers:
-    members: [user:U0NOBODY]
-    allow: [launch, list, status]
-    profiles: [tiny]
-    clusters: [local]
-    max_environments: 1
-profiles:
-  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
-clusters:
-  local: {{context: {context}, service_type: NodePort}}
-defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
-"""
 
 
 # -- the pieces ---------------------------------------------------------------------------------
@@ -144,7 +129,11 @@ async def deployment(database_url: str, cluster: LocalCluster, tmp: Path) -> Asy
     store.create_schema()
     policies = tmp / "policies"
     policies.mkdir()
-    (policies / "replicas.yaml").write_text(POLICY.format(context=cluster.context))
+    (policies / "replicas.yaml").write_text(
+        cluster_policy(
+            owners=["U0NOBODY"], allow=["launch", "list", "status"], context=cluster.context, max_environments=1
+        )
+    )
     slack = SlackEmulator(signing_secret=SIGNING_SECRET)
     await slack.start()
     env = {

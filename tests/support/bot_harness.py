@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
 from aiohttp import web
 
 from bot.config import load_settings
@@ -22,26 +24,48 @@ ADMIN_CHANNEL = "C0ADMINS"
 ACK_LIMIT_SECONDS = 3.0
 
 
-_CLUSTER_POLICY = """
-roles:
-  testers:
-    members: [user:{owner}]
-    allow: [launch, list, status, creds, extend, delete]
-    profiles: [tiny]
-    clusters: [local]
-    max_environments: {max_environments}
-profiles:
-  tiny: {{image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "0.5", memory: 512Mi, storage: 1Gi}}
-clusters:
-  local: {{context: {context}, service_type: NodePort}}
-defaults: {{lifetime: 1h, profile: tiny, cluster: local}}
-"""
+OWNER_VERBS = ("launch", "list", "status", "creds", "extend", "delete")
 
 
-def cluster_policy(*, owner: str, context: str, max_environments: int = 2) -> str:
-    """A policy letting ``owner`` launch tiny hubs on the cluster behind kubeconfig ``context``
-    (``null``: the current context, or in-cluster)."""
-    return _CLUSTER_POLICY.format(owner=owner, context=context, max_environments=max_environments)
+def cluster_policy(
+    *,
+    owners: Sequence[str],
+    context: str | None,
+    max_environments: int = 2,
+    admins: Sequence[str] = (),
+    allow: Sequence[str] = OWNER_VERBS,
+    namespace_prefix: str = "jh-",
+) -> str:
+    """A policy letting ``owners`` launch tiny hubs on the cluster behind kubeconfig ``context``
+    (``None``: the current context, or in-cluster), and ``admins`` approve and expire them."""
+    roles: dict[str, Any] = {
+        "owners": {
+            "members": [f"user:{user}" for user in owners],
+            "allow": list(allow),
+            "profiles": ["tiny"],
+            "clusters": ["local"],
+            "max_environments": max_environments,
+        }
+    }
+    if admins:
+        roles["admins"] = {
+            "members": [f"user:{user}" for user in admins],
+            "allow": ["approve", "deny", "expire", "list-all", "list", "status"],
+        }
+    policy = {
+        "roles": roles,
+        "profiles": {
+            "tiny": {
+                "image": "quay.io/jupyter/minimal-notebook:2025-06-30",
+                "cpu": "0.5",
+                "memory": "512Mi",
+                "storage": "1Gi",
+            }
+        },
+        "clusters": {"local": {"context": context, "service_type": "NodePort"}},
+        "defaults": {"lifetime": "1h", "profile": "tiny", "cluster": "local", "namespace_prefix": namespace_prefix},
+    }
+    return yaml.safe_dump(policy, sort_keys=False)
 
 
 @dataclass
