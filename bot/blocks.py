@@ -101,6 +101,12 @@ def text_message(text: str) -> Message:
     return {"text": text, "blocks": [_section(text)]}
 
 
+def _question(text: str, *buttons: Block, summary: str | None = None) -> Message:
+    """A message that asks for a click: ``text`` with ``buttons`` under it; ``summary`` is the
+    notification text (defaults to ``text``)."""
+    return {"text": summary or text, "blocks": [_section(text), _actions(*buttons)]}
+
+
 def _summary(env: Environment, *, show_owner: bool) -> str:
     line = f"*{env.name}* — {_STATE_LABEL[env.state_enum]} · `{env.profile}` on `{env.cluster}`"
     if show_owner:
@@ -157,16 +163,12 @@ def approval_request(env: Environment) -> Message:
         f"<@{env.owner_id}> asks for a JupyterHub *{env.name}*: profile `{env.profile}` on "
         f"`{env.cluster}` for {format_duration(env.lifetime)}."
     )
-    return {
-        "text": f"Approval needed: {env.name} for <@{env.owner_id}>",
-        "blocks": [
-            _section(text),
-            _actions(
-                _button("Approve", ACTION_APPROVE, env.id, "primary"),
-                _button("Deny", ACTION_DENY, env.id, "danger"),
-            ),
-        ],
-    }
+    return _question(
+        text,
+        _button("Approve", ACTION_APPROVE, env.id, "primary"),
+        _button("Deny", ACTION_DENY, env.id, "danger"),
+        summary=f"Approval needed: {env.name} for <@{env.owner_id}>",
+    )
 
 
 def approval_decided(env: Environment, *, approved: bool, by: str) -> Message:
@@ -175,7 +177,7 @@ def approval_decided(env: Environment, *, approved: bool, by: str) -> Message:
         f"<@{env.owner_id}>'s request for *{env.name}* (`{env.profile}` on `{env.cluster}`, "
         f"{format_duration(env.lifetime)}) was {verdict}."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return text_message(text)
 
 
 def credentials(env: Environment, *, username: str, password: str) -> Message:
@@ -194,16 +196,12 @@ def credentials(env: Environment, *, username: str, password: str) -> Message:
 
 def delete_confirmation(env: Environment) -> Message:
     text = f"Delete *{env.name}*? Its hub, notebooks and volumes are removed for good."
-    return {
-        "text": f"Delete {env.name}?",
-        "blocks": [
-            _section(text),
-            _actions(
-                _button(f"Delete {env.name}", ACTION_DELETE_CONFIRM, env.id, "danger"),
-                _button("Cancel", ACTION_CANCEL, env.id),
-            ),
-        ],
-    }
+    return _question(
+        text,
+        _button(f"Delete {env.name}", ACTION_DELETE_CONFIRM, env.id, "danger"),
+        _button("Cancel", ACTION_CANCEL, env.id),
+        summary=f"Delete {env.name}?",
+    )
 
 
 def launch_form(
@@ -269,30 +267,20 @@ def idle_warning(env: Environment, *, idle_for: timedelta, grace: timedelta) -> 
         f":zzz: Your JupyterHub *{env.name}* has not been used for {format_duration(idle_for)}. "
         f"It will be removed in {format_duration(grace)} unless you keep it."
     )
-    return {
-        "text": text,
-        "blocks": [
-            _section(text),
-            _actions(
-                _button("Keep it", ACTION_KEEP, env.id, "primary"),
-                _button("Delete now", ACTION_DELETE_NOW, env.id, "danger"),
-            ),
-        ],
-    }
+    return _question(
+        text,
+        _button("Keep it", ACTION_KEEP, env.id, "primary"),
+        _button("Delete now", ACTION_DELETE_NOW, env.id, "danger"),
+    )
 
 
 def expiry_warning(env: Environment, *, left: timedelta) -> Message:
     text = f":hourglass: Your JupyterHub *{env.name}* expires in {format_duration(left)}."
-    return {
-        "text": text,
-        "blocks": [
-            _section(text),
-            _actions(
-                _button("Extend", ACTION_EXTEND, env.id, "primary"),
-                _button("Delete now", ACTION_DELETE_NOW, env.id, "danger"),
-            ),
-        ],
-    }
+    return _question(
+        text,
+        _button("Extend", ACTION_EXTEND, env.id, "primary"),
+        _button("Delete now", ACTION_DELETE_NOW, env.id, "danger"),
+    )
 
 
 def hub_unreachable(env: Environment, *, failures: int, reason: str) -> Message:
@@ -309,13 +297,7 @@ def orphan_namespace(cluster: str, namespace: str, env_id: str) -> Message:
         f":mag: `{namespace}` on `{cluster}` carries this bot's label but no active environment owns it"
         f"{f' (environment id `{env_id}`)' if env_id else ''}. Nothing was deleted."
     )
-    return {
-        "text": text,
-        "blocks": [
-            _section(text),
-            _actions(_button("Remove it", ACTION_REMOVE_ORPHAN, f"{cluster}/{namespace}", "danger")),
-        ],
-    }
+    return _question(text, _button("Remove it", ACTION_REMOVE_ORPHAN, f"{cluster}/{namespace}", "danger"))
 
 
 def missing_release(env: Environment) -> Message:
@@ -323,7 +305,7 @@ def missing_release(env: Environment) -> Message:
         f":mag: *{env.name}* of <@{env.owner_id}> is recorded as ready, but its namespace `{env.namespace}` is "
         f"gone from `{env.cluster}`."
     )
-    return {"text": text, "blocks": [_section(text), _actions(_button("Expire", ACTION_EXPIRE, env.id, "danger"))]}
+    return _question(text, _button("Expire", ACTION_EXPIRE, env.id, "danger"))
 
 
 def home_view(envs: Sequence[Environment], *, admin: bool, viewer: str, now: datetime) -> dict[str, Any]:
