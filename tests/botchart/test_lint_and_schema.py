@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from tests.botchart.conftest import BOT_CHART_DIR, REQUIRED_VALUES, Render
-from tests.support.helm import schema_nodes
-from tests.support.hub import HelmError, deep_merge
+from tests.support.helm import assert_schema_refuses, schema_nodes
+from tests.support.hub import deep_merge
 
 SCHEMA: dict[str, Any] = json.loads((BOT_CHART_DIR / "values.schema.json").read_text())
 VALUES: dict[str, Any] = yaml.safe_load((BOT_CHART_DIR / "values.yaml").read_text())
@@ -77,11 +77,7 @@ def test_lint_strict_is_clean(helm: Path, tmp_path: Path, extra: dict[str, Any])
 def test_schema_rejects_with_a_message_naming_the_field(
     render: Render, values: dict[str, Any], field: str, problem: str
 ) -> None:
-    with pytest.raises(HelmError) as failure:
-        render(values)
-    message = failure.value.stderr
-    assert "don't meet the specifications of the schema" in message
-    assert field in message and problem in message
+    assert_schema_refuses(render, values, field, problem)
 
 
 def test_notes_give_the_request_url_and_warn_about_weakened_settings(helm: Path, tmp_path: Path) -> None:

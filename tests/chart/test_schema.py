@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.chart.conftest import Render
-from tests.support.helm import schema_nodes
+from tests.support.helm import assert_schema_refuses, schema_nodes
 from tests.support.hub import CHART_DIR, HelmError, HubSecrets, deep_merge
 
 SCHEMA: dict[str, Any] = json.loads((CHART_DIR / "values.schema.json").read_text())
@@ -61,12 +61,7 @@ VALUES: dict[str, Any] = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
 def test_invalid_values_fail_with_the_schema_message(
     render: Render, values: dict[str, Any], field: str, problem: str
 ) -> None:
-    with pytest.raises(HelmError) as failure:
-        render(values)
-    message = failure.value.stderr
-    assert "don't meet the specifications of the schema" in message
-    assert field in message
-    assert problem in message
+    assert_schema_refuses(render, values, field, problem)
 
 
 def test_missing_secrets_are_named(render: Render) -> None:

@@ -6,7 +6,7 @@ none can be had, tests that need it fail in CI and are skipped (loudly) elsewher
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.hub import find_helm
 
-__all__ = ["helm", "schema_nodes"]
+__all__ = ["assert_schema_refuses", "helm", "schema_nodes"]
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -42,3 +42,15 @@ def schema_nodes(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, di
         child_path = f"{path}.{name}" if path else name
         yield child_path, child
         yield from schema_nodes(child, child_path)
+
+
+def assert_schema_refuses(render: Callable[..., Any], values: dict[str, Any], field: str, problem: str) -> None:
+    """Rendering ``values`` fails with the chart schema's message, naming ``field`` and ``problem``."""
+    from tests.support.hub import HelmError
+
+    with pytest.raises(HelmError) as failure:
+        render(values)
+    message = failure.value.stderr
+    assert "don't meet the specifications of the schema" in message
+    assert field in message
+    assert problem in message
