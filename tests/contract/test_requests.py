@@ -10,6 +10,16 @@ import pytest
 from tests.contract.conftest import STUDENT, ContractBot, assert_acked
 
 
+async def test_the_word_payload_in_a_command_is_just_text(bot: ContractBot) -> None:
+    # Bolt's own body parser mistakes any form body containing "payload" for an
+    # interaction; the bot parses Slack's requests itself.
+    named = await bot.slack.slash_command(STUDENT, "status payload-test")
+    assert_acked(named)
+    assert "no environment called `payload-test`" in await bot.slack.private_answer(named)
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch payload-test"))
+    await bot.slack.wait_for("response_url", lambda c: "Launching *payload-test*" in c.args["text"])
+
+
 async def test_forged_signature_is_401_and_does_nothing(bot: ContractBot) -> None:
     reply = await bot.slack.slash_command(STUDENT, "launch forged", secret="not-the-signing-secret")
     assert reply.status == 401
