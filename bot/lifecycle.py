@@ -84,7 +84,7 @@ class Lifecycle:
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await self.store.run(fn, *args, **kwargs)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` in the background; its failure is logged, never lost."""

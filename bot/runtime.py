@@ -58,7 +58,7 @@ class Runtime:
         """The database and every cluster answer; each check is bounded in time."""
         checks: dict[str, str] = {}
         try:
-            await asyncio.wait_for(asyncio.to_thread(self.store.ping), 5)
+            await asyncio.wait_for(self.store.run(self.store.ping), 5)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable ({type(exc).__name__})"
@@ -132,6 +132,7 @@ def build_runtime(
             chart_version=settings.chart_version,
             timeout_seconds=settings.deploy_timeout_seconds,
             access=access,
+            image_pull_grace_seconds=settings.image_pull_grace_seconds,
         )
     metrics = Metrics()
     metrics.watch_environments(store.count_by_state)

@@ -9,7 +9,6 @@ watcher, whose compare-and-set writes keep a job idempotent even if two ran at o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -36,7 +35,7 @@ class Jobs:
     async def heartbeat(self) -> None:
         """Every replica: renew claims on in-flight work, and take or renew the jobs lease."""
         await self.lifecycle.heartbeat()
-        held = await asyncio.to_thread(
+        held = await self.lifecycle.store.run(
             self.lifecycle.store.hold_lease, JOBS_LEASE, self.lifecycle.worker_id, self.lease_ttl
         )
         if held and not self.leader:
@@ -68,7 +67,7 @@ class Jobs:
 
     async def stop(self) -> None:
         if self.leader:
-            await asyncio.to_thread(self.lifecycle.store.release_lease, JOBS_LEASE, self.lifecycle.worker_id)
+            await self.lifecycle.store.run(self.lifecycle.store.release_lease, JOBS_LEASE, self.lifecycle.worker_id)
             self.leader = False
 
 

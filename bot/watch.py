@@ -62,7 +62,7 @@ class Watcher:
         return self.lifecycle.policy.defaults
 
     async def _db(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await self.lifecycle.store.run(fn, *args, **kwargs)
 
     # -- idle sweep ---------------------------------------------------------------------------
 
