@@ -35,18 +35,25 @@ class GroupDirectory:
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def groups_of(self, user_id: str) -> frozenset[str]:
-        memberships = await asyncio.gather(*(self._members_of(g) for g in self._group_ids))
-        return frozenset(g for g, members in zip(self._group_ids, memberships, strict=True) if user_id in members)
+        # Usually everything is cached, and this costs no task at all.
+        stale = [g for g in self._group_ids if self._fresh(g) is None]
+        if stale:
+            await asyncio.gather(*(self._members_of(g) for g in stale))
+        return frozenset(g for g in self._group_ids if user_id in self._members[g][1])
 
-    async def _members_of(self, group_id: str) -> frozenset[str]:
+    def _fresh(self, group_id: str) -> frozenset[str] | None:
         cached = self._members.get(group_id)
         if cached and self._clock() - cached[0] < self._ttl:
             return cached[1]
+        return None
+
+    async def _members_of(self, group_id: str) -> frozenset[str]:
         lock = self._locks.setdefault(group_id, asyncio.Lock())
         async with lock:
+            fresh = self._fresh(group_id)
+            if fresh is not None:
+                return fresh
             cached = self._members.get(group_id)
-            if cached and self._clock() - cached[0] < self._ttl:
-                return cached[1]
             try:
                 response = await self._client.usergroups_users_list(usergroup=group_id)
                 members = frozenset(response.get("users") or [])

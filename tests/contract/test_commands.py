@@ -15,10 +15,9 @@ async def _ready(bot: ContractBot, name: str = "lab") -> None:
 
 
 async def _answer(bot: ContractBot, user: str, text: str) -> str:
-    before = len(bot.slack.find("response_url"))
-    assert_acked(await bot.slack.slash_command(user, text))
-    answers = await bot.slack.wait_for("response_url", count=before + 1)
-    return answers[-1].text_blob
+    reply = await bot.slack.slash_command(user, text)
+    assert_acked(reply)
+    return await bot.slack.private_answer(reply)
 
 
 async def test_list_shows_own_and_all_for_admins(bot: ContractBot) -> None:
@@ -29,6 +28,34 @@ async def test_list_shows_own_and_all_for_admins(bot: ContractBot) -> None:
     assert "Only platform admins" in await _answer(bot, STUDENT, "list all")
     everyone = await _answer(bot, ADMIN, "list all")
     assert f"<@{STUDENT}>" in everyone and "expire_environment" in everyone
+
+
+async def test_questions_are_answered_in_the_ack_itself(bot: ContractBot) -> None:
+    reply = await bot.slack.slash_command(STUDENT, "list")
+    assert_acked(reply)
+    assert "You have no active environments." in reply.text
+    assert reply.json()["response_type"] == "ephemeral"
+    assert bot.slack.find("response_url") == []
+
+
+async def test_an_answer_not_ready_in_time_follows_the_ack(bot: ContractBot) -> None:
+    # A cold group cache and a slow Slack: the ack cannot wait for the answer.
+    slack_answers = bot.slack.hold("usergroups.users.list")
+    reply = await bot.slack.slash_command(STUDENT, "list")
+    assert_acked(reply)
+    assert reply.body == ""
+    slack_answers.set()
+    assert "no active environments" in await bot.slack.private_answer(reply)
+
+
+async def test_a_failed_group_lookup_counts_as_not_a_member(bot: ContractBot) -> None:
+    bot.slack.fail("usergroups.users.list", error="missing_scope", times=3)
+    refused = await _answer(bot, STUDENT, "list")
+    assert "not allowed" in refused
+    # Not asked again on the next request: the failure is remembered for a short while.
+    calls = len(bot.slack.find("usergroups.users.list!failed"))
+    await _answer(bot, STUDENT, "status lab")
+    assert len(bot.slack.find("usergroups.users.list!failed")) == calls == 3
 
 
 async def test_status_shows_details_and_recent_events(bot: ContractBot) -> None:

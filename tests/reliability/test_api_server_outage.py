@@ -164,8 +164,9 @@ async def test_api_server_stopped_mid_deploy(
     help_reply = await slack.slash_command(BYSTANDER, "help")
     assert_acked(help_reply)
     assert "Usage" in help_reply.text
-    assert_acked(await slack.slash_command(BYSTANDER, "list"))
-    await slack.wait_for("response_url", timeout=10)
+    listed = await slack.slash_command(BYSTANDER, "list")
+    assert_acked(listed)
+    assert "no active environments" in await slack.private_answer(listed)
 
     [told] = await slack.wait_for(
         "chat.postMessage", lambda c: _dm(c) and "could not be deployed" in c.text_blob, timeout=FAILURE_BOUND

@@ -74,8 +74,9 @@ async def test_a_chart_that_never_becomes_ready_fails_cleanly(
             help_reply = await slack.slash_command(BYSTANDER, "help")
             assert_acked(help_reply)
             assert "Usage" in help_reply.text
-            assert_acked(await slack.slash_command(BYSTANDER, "list"))
-            await slack.wait_for("response_url", timeout=10)
+            listed = await slack.slash_command(BYSTANDER, "list")
+            assert_acked(listed)
+            assert "no active environments" in await slack.private_answer(listed)
 
             [told] = await slack.wait_for("chat.postMessage", _failure_dm, timeout=120)
             text = told.args["text"]

@@ -13,6 +13,7 @@ Nothing in the bot or in Bolt is patched: the bot is configured with
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import itertools
@@ -59,6 +60,8 @@ class SlackReply:
     status: int
     body: str
     elapsed: float
+    # The response_url token of the slash command this answers, if it was one.
+    response_token: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -89,6 +92,7 @@ class SlackEmulator:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._failures: dict[str, _Failure] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.base_url = ""
@@ -126,6 +130,12 @@ class SlackEmulator:
         """Make the next ``times`` calls of ``method`` fail (HTTP ``status``, or ok=false ``error``)."""
         self._failures[method] = _Failure(status=status, remaining=times, error=error)
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep every call of ``method`` waiting for its answer until the returned event is set."""
+        gate = asyncio.Event()
+        self._holds[method] = gate
+        return gate
+
     # -- the Web API ---------------------------------------------------------------------------
 
     async def _record(self, method: str, args: dict[str, Any]) -> None:
@@ -146,6 +156,9 @@ class SlackEmulator:
         token_kind = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
         if not request.headers.get("Authorization", "").startswith(token_kind):
             return web.json_response({"ok": False, "error": "not_authed"})
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
         failure = self._failures.get(method)
         if failure and failure.remaining > 0:
             failure.remaining -= 1
@@ -335,9 +348,23 @@ class SlackEmulator:
             "response_url": self._response_url_for(),
             "trigger_id": f"{next(self._ts)}.trigger",
         }
+        token = form["response_url"].rsplit("/", 1)[1]
         if self.socket_mode:
-            return await self.socket_send("slash_commands", form)
-        return await self.send(form, **kwargs)
+            reply = await self.socket_send("slash_commands", form)
+        else:
+            reply = await self.send(form, **kwargs)
+        return dataclasses.replace(reply, response_token=token)
+
+    async def private_answer(self, reply: SlackReply, *, timeout: float = 10.0) -> str:
+        """What the person who typed the command reads: the message in the ack itself,
+        or else the one the bot posted to that command's response_url."""
+        if reply.body.strip():
+            return reply.body
+        assert reply.response_token, "not the reply to a slash command"
+        [answer] = await self.wait_for(
+            "response_url", lambda c: c.args.get("_token") == reply.response_token, timeout=timeout
+        )
+        return answer.text_blob
 
     async def click(
         self,

@@ -26,12 +26,17 @@ from bot.durations import format_duration, parse_duration
 from bot.errors import NotAllowed, UsageError
 from bot.policy import is_admin, launch_choices
 from bot.services import Services
-from bot.slack.replies import after_ack, run_and_reply
+from bot.slack.replies import after_ack, answer_in_ack, run_and_reply
 from bot.states import State
 
 __all__ = ["COMMAND", "execute", "register"]
 
 COMMAND = "/jupyterhub"
+# Commands that only read the database and the policy: answered in the ack itself when
+# the answer is ready this quickly (seconds), else right after it. Commands that change
+# something are acknowledged first and answered when done.
+QUESTIONS = (ListEnvironments, Status)
+ANSWER_WITHIN = 1.0
 FORM_LIFETIMES = ("1h", "4h", "8h", "1d", "3d", "7d")
 
 
@@ -47,8 +52,12 @@ async def jupyterhub_command(
     if isinstance(command, Help):
         await ack(text=USAGE)
         return
+    services: Services = context["services"]
+    if isinstance(command, QUESTIONS):
+        await answer_in_ack(ack, respond, context, execute(services, body["user_id"], command), within=ANSWER_WITHIN)
+        return
     await ack()
-    after_ack(context, run_command(context["services"], command, body, respond))
+    after_ack(context, run_command(services, command, body, respond))
 
 
 async def run_command(services: Services, command: Command, body: dict[str, Any], respond: AsyncRespond) -> None:
