@@ -96,6 +96,8 @@ def _kind_and_problem(parsed: Any) -> tuple[str, str | None]:
     if not isinstance(parsed, dict):
         return "malformed", "body is not an object"
     if "command" in parsed:
+        if not parsed.get("user_id"):
+            return "command", "slash command has no user_id"
         return "command", None
     kind = str(parsed.get("type", "unknown"))
     if kind in _INTERACTIONS:
