@@ -69,6 +69,13 @@ class Settings(BaseModel):
     deploy_timeout_seconds: int = Field(
         600, alias="DEPLOY_TIMEOUT_SECONDS", gt=0, description="How long a deploy may take before it fails."
     )
+    image_pull_grace_seconds: int = Field(
+        60,
+        alias="IMAGE_PULL_GRACE_SECONDS",
+        ge=0,
+        description="A deploy whose image pull has failed for this long is stopped and reported, "
+        "without waiting out DEPLOY_TIMEOUT_SECONDS.",
+    )
     max_concurrent_deploys: int = Field(
         4, alias="MAX_CONCURRENT_DEPLOYS", gt=0, description="Deploys and teardowns running at once."
     )

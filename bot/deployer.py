@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
+import psutil
 import pyhelm3
 import pyhelm3.errors as helm_errors
 import urllib3
@@ -23,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.durations import format_duration
 from bot.errors import DeployError, InvalidChartValues
+from bot.image_pulls import PullFailure, PullWatch, pull_failures
 from bot.kube import ClusterConnection, ClusterConnections
 from bot.values import LABEL_ENVIRONMENT, LABEL_MANAGED_BY, MANAGED_BY
 
@@ -155,6 +159,27 @@ def _helm_problem(exc: helm_errors.Error, timeout_seconds: int, *, reachable: bo
     return DeployError(f"Helm could not install the hub: {detail}")
 
 
+def stop_helm(release: str, namespace: str) -> None:
+    """Ask the helm processes working on ``release`` to stop (SIGTERM: Helm cancels and exits).
+
+    Cancelling a pyhelm3 call is not enough: pyhelm3 starts helm through ``/bin/sh -c``
+    and terminates only that shell, and dash, Debian's /bin/sh, forks helm rather than
+    exec'ing it, so helm would go on waiting (up to the whole deploy timeout) while the
+    release is being removed under it."""
+    for process in psutil.Process().children(recursive=True):
+        try:
+            argv = process.cmdline()
+        except psutil.Error:
+            continue  # already gone, or not ours to read
+        if release in argv and _flag(argv, "--namespace") == namespace:
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+
+
+def _flag(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
+
+
 class HelmDeployer:
     def __init__(
         self,
@@ -164,12 +189,14 @@ class HelmDeployer:
         chart_version: str = "",
         timeout_seconds: int = 600,
         access: EnvironmentAccess | None = None,
+        image_pull_grace_seconds: float = 60,
     ) -> None:
         self._connections = connections
         self._chart_ref = chart_ref
         self._chart_version = chart_version or None
         self._timeout = timeout_seconds
         self._access = access
+        self._image_pull_grace = image_pull_grace_seconds
         self._charts: dict[str, pyhelm3.Chart] = {}
 
     async def _chart(self, conn: ClusterConnection) -> pyhelm3.Chart:
@@ -191,14 +218,18 @@ class HelmDeployer:
             await conn.helm.get_proceedable_revision(
                 target.release, namespace=target.namespace, timeout=f"{self._timeout}s"
             )
-            await conn.helm.install_or_upgrade_release(
-                target.release,
-                chart,
-                values,
-                namespace=target.namespace,
-                create_namespace=False,
-                wait=True,
-                timeout=f"{self._timeout}s",
+            await self._install_watching_pulls(
+                conn,
+                target,
+                conn.helm.install_or_upgrade_release(
+                    target.release,
+                    chart,
+                    values,
+                    namespace=target.namespace,
+                    create_namespace=False,
+                    wait=True,
+                    timeout=f"{self._timeout}s",
+                ),
             )
             await progress("chart installed, hub ready")
             return await self._url(conn, target)
@@ -209,6 +240,42 @@ class HelmDeployer:
             raise DeployError(f"Kubernetes refused a request ({exc.status} {exc.reason}) while deploying.") from None
         except urllib3.exceptions.HTTPError:
             raise DeployError(UNREACHABLE) from None
+
+    async def _install_watching_pulls(
+        self, conn: ClusterConnection, target: Target, install: Coroutine[Any, Any, object]
+    ) -> None:
+        """Run Helm's install-and-wait; stop it early if an image cannot be pulled."""
+        installing = asyncio.ensure_future(install)
+        watching = asyncio.ensure_future(self._first_pull_failure(conn, target.namespace))
+        try:
+            await asyncio.wait((installing, watching), return_when=asyncio.FIRST_COMPLETED)
+            if installing.done():
+                installing.result()
+                return
+            failure = watching.result()
+            log.warning("image pull failed in %s (pod %s): %s", target.namespace, failure.pod, failure.user_message)
+            raise DeployError(failure.user_message)
+        finally:
+            watching.cancel()
+            if not installing.done():
+                stop_helm(target.release, target.namespace)
+                installing.cancel()
+            await asyncio.gather(installing, watching, return_exceptions=True)
+
+    async def _first_pull_failure(self, conn: ClusterConnection, namespace: str) -> PullFailure:
+        watch = PullWatch(self._image_pull_grace)
+        while True:
+            await asyncio.sleep(_POLL_SECONDS)
+            try:
+                response: Any = await asyncio.to_thread(
+                    conn.core.list_namespaced_pod, namespace, _request_timeout=_API_TIMEOUT, _preload_content=False
+                )
+                pods = json.loads(response.data)["items"]
+            except (ApiException, urllib3.exceptions.HTTPError, ValueError, KeyError):
+                continue  # an unreachable API server is Helm's to report
+            failure = watch.observe(pull_failures(pods))
+            if failure is not None:
+                return failure
 
     async def _reachable(self, cluster: str) -> bool:
         try:

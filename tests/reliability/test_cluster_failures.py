@@ -4,10 +4,10 @@ and namespace are removed, the quota is freed, and the bot keeps serving everyon
 What is here and what is not:
 - A chart that never becomes ready (``charts/never-ready``: its pod can never be scheduled),
   deployed by the real bot process with ``CHART_REF`` and ``DEPLOY_TIMEOUT_SECONDS=20``.
-- A bad image: on kwok nothing pulls images (kwok fakes the kubelet), so a pod with a
-  non-existent image looks exactly like any other pod and becomes Ready. There is no
-  ImagePullBackOff to provoke here; on a real cluster a bad image is "never ready" again, which
-  the test above covers, so we do not fake one.
+- A bad image: our chart with the hub image moved to a registry under ``.invalid``, which
+  cannot exist. kwok pulls no images; the harness gives it a stage
+  (``cluster/kwok-stages.yaml``) that plays a kubelet failing to pull from such a registry,
+  so the hub pod sits in ImagePullBackOff exactly as on a real node.
 - The API server stopped mid-deploy: not here. The local cluster is one shared instance that
   other tests (and other engineers' runs) use at the same time; stopping it would fail them.
 - Slack answering 429 or 500 is covered in the contract tests.
@@ -15,15 +15,19 @@ What is here and what is not:
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 
 import pyhelm3.errors as helm_errors
 import pytest
+import yaml
 
 from bot.deployer import _helm_problem
 from bot.states import State
 from tests.reliability.support import (
     CHARTS,
+    REPO,
     Database,
     bot_env,
     bot_process,
@@ -97,6 +101,72 @@ async def test_a_chart_that_never_becomes_ready_fails_cleanly(
             await slack.wait_for("chat.update", lambda c: c.args.get("text") == "Launching stuck: failed", timeout=10)
 
             # The quota (one environment) is free again: a second launch is accepted.
+            assert_acked(await slack.slash_command(OWNER, "launch again"))
+            [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
+            assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
+            await slack.wait_for(
+                "chat.postMessage",
+                lambda c: c.args.get("channel") == DM and "*again* could not be deployed" in c.text_blob,
+                timeout=120,
+            )
+            assert orphans(core, prefix, database) == {}
+    finally:
+        remove_leftovers(core, prefix)
+        database.close()
+
+
+def _chart_with_hub_image(directory: Path, image: str) -> Path:
+    """A copy of our chart whose hub image is ``image``, as an operator's fork with a typo would be."""
+    chart = directory / "jupyterhub"
+    shutil.copytree(REPO / "charts" / "jupyterhub", chart)
+    values = yaml.safe_load((chart / "values.yaml").read_text())
+    values["hub"]["image"]["name"] = image
+    (chart / "values.yaml").write_text(yaml.safe_dump(values))
+    return chart
+
+
+@pytest.mark.cluster
+async def test_an_image_that_cannot_be_pulled_fails_fast_and_names_it(
+    local_cluster: LocalCluster, slack: SlackEmulator, tmp_path: Path
+) -> None:
+    prefix = unique_prefix()
+    database = Database(tmp_path / "bot.db")
+    policies = write_policy(tmp_path / "policies", local_cluster, [OWNER, BYSTANDER], prefix)
+    image = "registry.example.invalid/jupyterhub/k8s-hub"
+    env = {
+        **bot_env(local_cluster, database=database.path, policies=policies, slack=slack),
+        "CHART_REF": str(_chart_with_hub_image(tmp_path, image)),
+        # Long enough that only the image check can explain a quick failure.
+        "DEPLOY_TIMEOUT_SECONDS": "600",
+        "IMAGE_PULL_GRACE_SECONDS": "2",
+    }
+    core = core_api(local_cluster)
+    try:
+        async with bot_process(env, tmp_path / "bot.log") as bot:
+            slack.bot_url = bot.url
+            started = time.monotonic()
+            assert_acked(await slack.slash_command(OWNER, "launch pull"))
+            [told] = await slack.wait_for("chat.postMessage", _failure_dm, timeout=120)
+            assert time.monotonic() - started < 120  # the deploy timeout was ten minutes
+            text = told.args["text"]
+            assert "Sorry, *pull* could not be deployed" in text
+            assert f"`{image}:4.4.0` could not be pulled (ImagePullBackOff, container `hub`)" in text
+            assert "no longer counts toward your quota" in text
+
+            failed = await poll(
+                "the environment to end failed",
+                lambda: (e := database.environment(OWNER, "pull")) and e.state_enum is State.FAILED and e,
+                timeout=30,
+            )
+            assert failed.last_error and "could not be pulled" in failed.last_error
+            assert not namespace_exists(core, failed.namespace)
+            assert helm_releases(local_cluster, failed.namespace) == []
+            assert orphans(core, prefix, database) == {}
+
+            # Everyone else is still served, and the owner's quota is free again.
+            listed = await slack.slash_command(BYSTANDER, "list")
+            assert_acked(listed)
+            assert "no active environments" in await slack.private_answer(listed)
             assert_acked(await slack.slash_command(OWNER, "launch again"))
             [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
             assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
