@@ -224,6 +224,7 @@ require_free_port() {
 
 write_kwokctl_config() {
     cat >"$1" <<EOF
+# kwok stages: $(sha256sum "$HERE/kwok-stages.yaml" | cut -d' ' -f1)
 kind: KwokctlConfiguration
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 options:
@@ -247,6 +248,10 @@ componentsPatches:
   extraArgs:
   - key: enable-hostpath-provisioner
     value: "true"
+- name: kwok-controller
+  extraArgs:
+  - key: config
+    value: $HERE/kwok-stages.yaml
 EOF
 }
 
@@ -335,18 +340,20 @@ cmd_up() {
     if [[ ! -d $WORKDIR ]]; then require_free_port; fi
     cmd_build
     take_lock
-    if cluster_ready; then
+    mkdir -p "$CACHE_DIR/run"
+    config=$CACHE_DIR/run/kwokctl-$CLUSTER_NAME.yaml
+    write_kwokctl_config "$config.new"
+    if cmp -s "$config" "$config.new" && cluster_ready; then
+        rm -f "$config.new"
         echo "$KUBECONFIG_PATH"
         return 0
     fi
     if [[ -d $WORKDIR ]]; then
-        log "found a stopped or broken cluster $CLUSTER_NAME; recreating it"
+        log "found a stopped or broken cluster $CLUSTER_NAME, or one started with another configuration; recreating it"
         teardown
     fi
     require_free_port
-    mkdir -p "$CACHE_DIR/run"
-    config=$CACHE_DIR/run/kwokctl-$CLUSTER_NAME.yaml
-    write_kwokctl_config "$config"
+    mv -f "$config.new" "$config"
     log "creating cluster $CLUSTER_NAME on 127.0.0.1:$API_PORT"
     if ! kwokctl_ --config "$config" create cluster --kubeconfig "" --wait 2m >>"$HARNESS_LOG" 2>&1; then
         teardown || true
