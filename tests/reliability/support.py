@@ -29,7 +29,7 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.states import ACTIVE_STATES
 from bot.store import Environment, Store, make_engine
-from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
+from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, assert_acked, cluster_policy
 from tests.support.cluster import LocalCluster
 from tests.support.slack_emulator import SlackEmulator
 
@@ -204,3 +204,13 @@ def remove_leftovers(core: k8s.CoreV1Api, prefix: str) -> None:
         except ApiException as exc:
             if exc.status != 404:
                 raise
+
+
+async def assert_served_as_usual(slack: SlackEmulator, user: str) -> None:
+    """``user``, who has no environments, gets help and an empty list as usual."""
+    help_reply = await slack.slash_command(user, "help")
+    assert_acked(help_reply)
+    assert "Usage" in help_reply.text
+    listed = await slack.slash_command(user, "list")
+    assert_acked(listed)
+    assert "no active environments" in await slack.private_answer(listed)

@@ -29,6 +29,7 @@ from tests.reliability.support import (
     CHARTS,
     REPO,
     Database,
+    assert_served_as_usual,
     bot_env,
     bot_process,
     orphans,
@@ -49,6 +50,34 @@ BYSTANDER = "U0BYSTANDER"
 
 def _failure_dm(call: ApiCall) -> bool:
     return call.args.get("channel") == DM and "could not be deployed" in call.text_blob
+
+
+async def _ended_failed_and_removed(
+    cluster: LocalCluster, database: Database, prefix: str, name: str, error: str
+) -> None:
+    """The owner's environment ``name`` ended failed with ``error``, and left nothing in the cluster."""
+    failed = await poll(
+        f"{name} to end failed",
+        lambda: (e := database.environment(OWNER, name)) and e.state_enum is State.FAILED and e,
+        timeout=30,
+    )
+    assert failed.last_error and error in failed.last_error
+    core = core_api(cluster)
+    assert not namespace_exists(core, failed.namespace)
+    assert helm_releases(cluster, failed.namespace) == []
+    assert orphans(core, prefix, database) == {}
+
+
+async def _quota_is_free_again(slack: SlackEmulator) -> None:
+    """The owner's quota (one environment) is free: a second launch is accepted (and fails the same way)."""
+    assert_acked(await slack.slash_command(OWNER, "launch again"))
+    [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
+    assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
+    await slack.wait_for(
+        "chat.postMessage",
+        lambda c: c.args.get("channel") == DM and "*again* could not be deployed" in c.text_blob,
+        timeout=120,
+    )
 
 
 @pytest.mark.cluster
@@ -75,12 +104,7 @@ async def test_a_chart_that_never_becomes_ready_fails_cleanly(
             assert stuck is not None and stuck.state_enum is State.DEPLOYING
 
             # While that deploy hangs, everyone else is served as usual.
-            help_reply = await slack.slash_command(BYSTANDER, "help")
-            assert_acked(help_reply)
-            assert "Usage" in help_reply.text
-            listed = await slack.slash_command(BYSTANDER, "list")
-            assert_acked(listed)
-            assert "no active environments" in await slack.private_answer(listed)
+            await assert_served_as_usual(slack, BYSTANDER)
 
             [told] = await slack.wait_for("chat.postMessage", _failure_dm, timeout=120)
             text = told.args["text"]
@@ -88,27 +112,11 @@ async def test_a_chart_that_never_becomes_ready_fails_cleanly(
             assert "did not become ready" in text
             assert "no longer counts toward your quota" in text
             assert "Traceback" not in told.text_blob and "helm" not in text.lower()
-            failed = await poll(
-                "the environment to end failed",
-                lambda: (e := database.environment(OWNER, "stuck")) and e.state_enum is State.FAILED and e,
-                timeout=30,
-            )
-            assert failed.last_error and "did not become ready" in failed.last_error
-            assert not namespace_exists(core, stuck.namespace)
-            assert helm_releases(local_cluster, stuck.namespace) == []
-            assert orphans(core, prefix, database) == {}
+            await _ended_failed_and_removed(local_cluster, database, prefix, "stuck", "did not become ready")
             # The progress message says it failed too.
             await slack.wait_for("chat.update", lambda c: c.args.get("text") == "Launching stuck: failed", timeout=10)
 
-            # The quota (one environment) is free again: a second launch is accepted.
-            assert_acked(await slack.slash_command(OWNER, "launch again"))
-            [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
-            assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
-            await slack.wait_for(
-                "chat.postMessage",
-                lambda c: c.args.get("channel") == DM and "*again* could not be deployed" in c.text_blob,
-                timeout=120,
-            )
+            await _quota_is_free_again(slack)
             assert orphans(core, prefix, database) == {}
     finally:
         remove_leftovers(core, prefix)
@@ -153,28 +161,10 @@ async def test_an_image_that_cannot_be_pulled_fails_fast_and_names_it(
             assert f"`{image}:4.4.0` could not be pulled (ImagePullBackOff, container `hub`)" in text
             assert "no longer counts toward your quota" in text
 
-            failed = await poll(
-                "the environment to end failed",
-                lambda: (e := database.environment(OWNER, "pull")) and e.state_enum is State.FAILED and e,
-                timeout=30,
-            )
-            assert failed.last_error and "could not be pulled" in failed.last_error
-            assert not namespace_exists(core, failed.namespace)
-            assert helm_releases(local_cluster, failed.namespace) == []
-            assert orphans(core, prefix, database) == {}
+            await _ended_failed_and_removed(local_cluster, database, prefix, "pull", "could not be pulled")
 
-            # Everyone else is still served, and the owner's quota is free again.
-            listed = await slack.slash_command(BYSTANDER, "list")
-            assert_acked(listed)
-            assert "no active environments" in await slack.private_answer(listed)
-            assert_acked(await slack.slash_command(OWNER, "launch again"))
-            [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
-            assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
-            await slack.wait_for(
-                "chat.postMessage",
-                lambda c: c.args.get("channel") == DM and "*again* could not be deployed" in c.text_blob,
-                timeout=120,
-            )
+            await assert_served_as_usual(slack, BYSTANDER)
+            await _quota_is_free_again(slack)
             assert orphans(core, prefix, database) == {}
     finally:
         remove_leftovers(core, prefix)
