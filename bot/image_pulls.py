@@ -42,15 +42,9 @@ def pull_failures(pods: Iterable[Mapping[str, Any]]) -> Iterator[PullFailure]:
     ``pods`` are Pod objects as the API server sends them (JSON)."""
     for pod in pods:
         name = str((pod.get("metadata") or {}).get("name", ""))
-        status = pod.get("status") or {}
-        spec_images = {
-            c.get("name"): c.get("image")
-            for c in [
-                *((pod.get("spec") or {}).get("initContainers") or []),
-                *((pod.get("spec") or {}).get("containers") or []),
-            ]
-        }
-        for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        spec_images = {c.get("name"): c.get("image") for c in _both(spec, "initContainers", "containers")}
+        for container in _both(status, "initContainerStatuses", "containerStatuses"):
             waiting = (container.get("state") or {}).get("waiting") or {}
             reason = waiting.get("reason")
             if reason in RETRIED or reason in HOPELESS:

@@ -91,8 +91,7 @@ def _parse(body: bytes, content_type: str) -> Any:
 def _kind_and_problem(parsed: Any) -> tuple[str, str | None]:
     """What Slack sent, for metrics, and why it cannot be handled (None if it can).
 
-    ``parsed`` is the body as Bolt parsed it: a slash command's form fields, an
-    interaction's payload, or an Events API envelope."""
+    ``parsed`` is what :func:`_parse` made of the body."""
     if not isinstance(parsed, dict):
         return "malformed", "body is not an object"
     if "command" in parsed:

@@ -14,12 +14,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import blocks
+from bot.blocks import Message
 from bot.errors import BotError
 from bot.services import Services
 
 __all__ = ["after_ack", "answer_in_ack", "reply_privately", "run_and_reply"]
-
-Message = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +100,14 @@ async def answer_in_ack(
     group look-up that has to ask Slack), the ack goes out empty and the answer follows
     through response_url, so Slack's 3-second limit is never at risk."""
     services: Services = context["services"]
-    answer = asyncio.ensure_future(_message_of(work))
+    answer = asyncio.ensure_future(work)
     done, _ = await asyncio.wait((answer,), timeout=within)
-    if done:
-        message, _succeeded = answer.result()
-        if message:
-            await ack(response_type="ephemeral", **message)
-        else:
-            await ack()
+    if not done:
+        await ack()
+        after_ack(context, run_and_reply(respond, answer, session=services.http))
         return
-    await ack()
-
-    async def deliver() -> None:
-        message, _succeeded = await answer
-        if message is not None:
-            await reply_privately(respond, message, session=services.http)
-
-    after_ack(context, deliver())
+    message, _succeeded = await _message_of(answer)
+    if message:
+        await ack(response_type="ephemeral", **message)
+    else:
+        await ack()
