@@ -10,7 +10,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.web import make_web_app
+from bot.slack.web import make_web_app
 
 
 def build() -> web.Application:

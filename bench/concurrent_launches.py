@@ -23,9 +23,11 @@ from typing import Any
 
 from bench.common import machine
 from bot.config import DEFAULT_CHART
-from bot.deployer import HelmDeployer, Progress, Target
-from bot.kube import ClusterConnections
-from bot.policy import ClusterSpec
+from bot.core.environment import Target
+from bot.core.policy import ClusterSpec
+from bot.core.ports import Deployed, HubRequest, Progress
+from bot.helm.deployer import HelmDeployer
+from bot.helm.kube import ClusterConnections
 from tests.support.bot_harness import BotUnderTest, cluster_policy, running_bot
 from tests.support.cluster import ensure_cluster
 
@@ -39,12 +41,12 @@ class TimedDeployer:
     inner: HelmDeployer
     inside: dict[str, float] = field(default_factory=dict)
 
-    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
+    async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
         started = time.perf_counter()
         try:
-            return await self.inner.deploy(target, values, labels, progress)
+            return await self.inner.deploy(request, progress)
         finally:
-            self.inside[target.namespace] = time.perf_counter() - started
+            self.inside[request.target.namespace] = time.perf_counter() - started
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

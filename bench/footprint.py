@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.common import machine
 from bench.processes import REPO, bot_process, emulator_process, free_port
 from bench.seed import seed_ready
-from bot.store import Store, make_engine
+from bot.store.sql import SqlStore, make_engine
 
 POLICIES = REPO / "tests" / "contract" / "policies"
 
@@ -33,10 +33,10 @@ def _rss_mib(pid: int) -> float:
 def measure(size: int, slack_url: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/footprint.db"
-        store = Store(make_engine(url))
+        store = SqlStore(make_engine(url))
         store.create_schema()
         seed_ready(store, size)
-        store.engine.dispose()
+        store.close()
         port = free_port()
         env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",

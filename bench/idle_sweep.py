@@ -17,19 +17,20 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
 from bench.common import machine
 from bench.processes import REPO
 from bench.seed import seed_ready
-from bot.deployer import Target
-from bot.hub_activity import HubActivityReader
-from bot.lifecycle import Lifecycle
-from bot.policy import ClusterSpec, Policy, Profile
-from bot.store import Store, make_engine
-from bot.watch import Watcher
+from bot.core.environment import Target
+from bot.core.lifecycle import Lifecycle
+from bot.core.policy import ClusterSpec, Policy, Profile
+from bot.helm.activity import EnvironmentActivity
+from bot.hub.activity import HubActivityReader
+from bot.logs import SecretRedactor
+from bot.store.sql import SqlStore, make_engine
+from tests.support.stand_ins import CountingMetrics, RecordingNotifier
 
 
 class _TokensOnly:
@@ -37,17 +38,6 @@ class _TokensOnly:
 
     async def hub_token(self, target: Target) -> str:
         return "bench-token"
-
-
-class _Silent:
-    async def dm(self, user_id: str, message: dict[str, Any]) -> tuple[str, str]:
-        return "D", "1"
-
-    async def to_admins(self, message: dict[str, Any]) -> tuple[str, str] | None:
-        return None
-
-    async def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
-        return None
 
 
 async def _hub_server() -> tuple[web.AppRunner, int]:
@@ -71,24 +61,32 @@ async def _hub_server() -> tuple[web.AppRunner, int]:
 async def one_size(size: int) -> dict[str, float]:
     runner, port = await _hub_server()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(make_engine(f"sqlite:///{tmp}/sweep.db"))
+        store = SqlStore(make_engine(f"sqlite:///{tmp}/sweep.db"))
         store.create_schema()
         seed_ready(store, size, lambda i: f"http://127.0.0.1:{port}/h{i}/")
         policy = Policy(
             profiles={"small": Profile(image="i:1", cpu="1", memory="1Gi")},
             clusters={"dev": ClusterSpec()},
         )
-        lifecycle = Lifecycle(store=store, policy=policy, deployer=_TokensOnly(), notifier=_Silent())  # type: ignore[arg-type]
-        watcher = Watcher(lifecycle, HubActivityReader(concurrency=50))
+        activity = EnvironmentActivity(_TokensOnly(), HubActivityReader(concurrency=50))
+        lifecycle = Lifecycle(
+            store=store,
+            policy=policy,
+            deployer=_TokensOnly(),  # type: ignore[arg-type]
+            notifier=RecordingNotifier(),
+            activity=activity,
+            metrics=CountingMetrics(),
+            secrets=SecretRedactor(),
+        )
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         timings = []
         for _ in range(3):
             started = time.perf_counter()
-            report = await watcher.sweep_idle()
+            report = await lifecycle.watch.sweep_idle()
             timings.append(time.perf_counter() - started)
             assert report.checked == size and report.unreachable == 0, report
-        await watcher.activity.close()
-        store.engine.dispose()
+        await activity.close()
+        store.close()
     await runner.cleanup()
     return {
         "environments": size,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.states import State
-from bot.store import Store
+from bot.core.states import State
+from bot.store.sql import SqlStore
 
 __all__ = ["seed_ready"]
 
 
-def seed_ready(store: Store, count: int, url_for: object = None) -> list[str]:
+def seed_ready(store: SqlStore, count: int, url_for: object = None) -> list[str]:
     """``count`` ready environments owned by 100 people; ``url_for(i)`` gives each hub's URL."""
     ids = []
     for i in range(count):

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Mode, Settings, load_settings
+from bot.core.policy import PolicyLoadError, load_policy
 from bot.logs import configure_logging
-from bot.policy import PolicyLoadError, load_policy
 
 __all__ = ["main"]
 
@@ -60,7 +60,7 @@ def _migrate() -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
-    from bot.migrate import MigrationError, current, upgrade
+    from bot.store.migrate import MigrationError, current, upgrade
 
     try:
         upgrade(settings.database_url)
@@ -91,7 +91,7 @@ def _run(mode: Mode) -> int:
         gc.freeze()
         await (run_http(runtime) if mode == "serve" else run_socket_mode(runtime))
 
-    from bot.migrate import MigrationError
+    from bot.store.migrate import MigrationError
 
     try:
         asyncio.run(serve())

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.states import State
+from bot.core.states import State
 
 __all__ = ["Metrics"]
 
@@ -49,6 +49,14 @@ class Metrics:
             buckets=(5, 15, 30, 60, 120, 180, 300, 600, 900),
             registry=self.registry,
         )
+
+    def launch_finished(self, outcome: str, seconds: float | None = None) -> None:
+        self.launches.labels(outcome).inc()
+        if seconds is not None:
+            self.launch_duration.observe(seconds)
+
+    def teardown_finished(self, outcome: str) -> None:
+        self.teardowns.labels(outcome).inc()
 
     def watch_environments(self, count_by_state: Callable[[], Mapping[str, int]]) -> None:
         self.registry.register(_EnvironmentsByState(count_by_state))

@@ -7,29 +7,31 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock, utcnow
 from bot.config import Settings
-from bot.deployer import Deployer, EnvironmentAccess, HelmDeployer
-from bot.groups import GroupDirectory
-from bot.hub_activity import HubActivityReader
-from bot.kube import ClusterConnections
-from bot.lifecycle import Lifecycle
+from bot.core.clock import Clock, utcnow
+from bot.core.lifecycle import Lifecycle
+from bot.core.policy import Policy, load_policy, referenced_groups
+from bot.core.ports import Deployer
+from bot.helm.activity import EnvironmentActivity, HubTokens
+from bot.helm.deployer import EnvironmentAccess, HelmDeployer
+from bot.helm.kube import ClusterConnections
+from bot.hub.activity import HubActivityReader
+from bot.jobs import Jobs, build_scheduler
+from bot.logs import redactor
 from bot.metrics import Metrics
-from bot.notifier import SlackNotifier
-from bot.policy import Policy, load_policy, referenced_groups
-from bot.scheduler import Jobs, build_scheduler
-from bot.services import Services
 from bot.slack.app import build_app, build_client
-from bot.store import Store, make_engine
-from bot.watch import Watcher
-from bot.web import make_web_app
+from bot.slack.groups import GroupDirectory
+from bot.slack.notifier import SlackNotifier
+from bot.slack.services import Services
+from bot.slack.web import make_web_app
+from bot.store.sql import SqlStore, make_engine
 
 __all__ = ["Runtime", "build_runtime", "run_http", "run_socket_mode"]
 
@@ -40,8 +42,10 @@ log = logging.getLogger(__name__)
 class Runtime:
     settings: Settings
     policy: Policy
-    store: Store
-    client: AsyncWebClient
+    store: SqlStore
+    deployer: ClusterDeployer
+    activity: EnvironmentActivity
+    metrics: Metrics
     services: Services
     bolt: AsyncApp
     jobs: Jobs
@@ -49,10 +53,6 @@ class Runtime:
     @property
     def lifecycle(self) -> Lifecycle:
         return self.services.lifecycle
-
-    @property
-    def watcher(self) -> Watcher:
-        return self.services.watcher
 
     async def readiness(self) -> dict[str, str]:
         """The database and every cluster answer; each check is bounded in time."""
@@ -64,7 +64,7 @@ class Runtime:
             checks["database"] = f"unreachable ({type(exc).__name__})"
         for cluster in self.policy.clusters:
             try:
-                await asyncio.wait_for(self.lifecycle.deployer.check(cluster), 6)
+                await asyncio.wait_for(self.deployer.check(cluster), 6)
                 checks[f"cluster:{cluster}"] = "ok"
             except Exception as exc:
                 checks[f"cluster:{cluster}"] = f"unreachable ({type(exc).__name__})"
@@ -74,7 +74,7 @@ class Runtime:
         return make_web_app(
             self.bolt,
             self.settings.slack_signing_secret,
-            metrics=self.lifecycle.metrics,
+            metrics=self.metrics,
             readiness=self.readiness,
         )
 
@@ -97,20 +97,24 @@ class Runtime:
 
     async def close(self) -> None:
         """Release connections: hub activity client, the Slack session, the database pool."""
-        await self.watcher.activity.close()
+        await self.activity.close()
         await self.services.http.close()
-        self.store.engine.dispose()
+        self.store.close()
+
+
+class ClusterDeployer(Deployer, HubTokens, Protocol):
+    """A deployer that also hands out each hub's read-only token (for activity reads)."""
 
 
 def build_runtime(
     settings: Settings,
     *,
-    deployer: Deployer | None = None,
+    deployer: ClusterDeployer | None = None,
     clock: Clock = utcnow,
     http_mode: bool = True,
 ) -> Runtime:
     policy = load_policy(settings.policies_dir)
-    store = Store(make_engine(settings.database_url), clock=clock)
+    store = SqlStore(make_engine(settings.database_url), clock=clock)
     store.create_schema()
     # Needs a running event loop (the session binds to it).
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
@@ -134,26 +138,27 @@ def build_runtime(
             access=access,
             image_pull_grace_seconds=settings.image_pull_grace_seconds,
         )
+    activity = EnvironmentActivity(deployer, HubActivityReader())
     metrics = Metrics()
     metrics.watch_environments(store.count_by_state)
+    notifier = SlackNotifier(client, settings.admin_channel_id)
     lifecycle = Lifecycle(
         store=store,
         policy=policy,
         deployer=deployer,
-        notifier=SlackNotifier(client, settings.admin_channel_id),
+        notifier=notifier,
+        activity=activity,
+        metrics=metrics,
+        secrets=redactor,
         clock=clock,
         max_concurrent=settings.max_concurrent_deploys,
         deploy_timeout_seconds=settings.deploy_timeout_seconds,
         claim_ttl=timedelta(seconds=settings.lease_seconds),
-        metrics=metrics,
     )
-    watcher = Watcher(lifecycle, HubActivityReader())
     services = Services(
-        policy=policy,
-        store=store,
         lifecycle=lifecycle,
-        watcher=watcher,
         groups=GroupDirectory(client, referenced_groups(policy)),
+        notifier=notifier,
         slack=client,
         http=http,
     )
@@ -162,9 +167,17 @@ def build_runtime(
         client=build_client(settings.slack_bot_token, settings.slack_api_url),
         signing_secret=settings.slack_signing_secret if http_mode else None,
     )
-    jobs = Jobs(lifecycle, watcher, lease_ttl=timedelta(seconds=settings.lease_seconds))
+    jobs = Jobs(lifecycle, store, lease_ttl=timedelta(seconds=settings.lease_seconds))
     return Runtime(
-        settings=settings, policy=policy, store=store, client=client, services=services, bolt=bolt, jobs=jobs
+        settings=settings,
+        policy=policy,
+        store=store,
+        deployer=deployer,
+        activity=activity,
+        metrics=metrics,
+        services=services,
+        bolt=bolt,
+        jobs=jobs,
     )
 
 

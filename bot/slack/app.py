@@ -14,8 +14,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
 from bot.slack.listeners import register_listeners
+from bot.slack.services import Services
 
 __all__ = ["build_app", "build_client"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import blocks
-from bot.policy import can
-from bot.services import Services
+from bot.core.policy import can
+from bot.slack.render import home_view
+from bot.slack.services import Services
 
 __all__ = ["publish_home"]
 
@@ -12,10 +12,11 @@ __all__ = ["publish_home"]
 async def publish_home(services: Services, user_id: str) -> None:
     """Admins see every active environment; everyone else sees their own."""
     actor = await services.actor(user_id)
-    admin = can(services.policy, actor, "list-all")
-    if admin or can(services.policy, actor, "list"):
-        envs = await services.lifecycle.list_environments(actor, everyone=admin)
+    lifecycle = services.lifecycle
+    everyone = can(services.policy, actor, "list-all")
+    if everyone or can(services.policy, actor, "list"):
+        envs = await lifecycle.owner.list_environments(actor, everyone=everyone)
     else:
         envs = []
-    view = blocks.home_view(envs, admin=admin, viewer=user_id, now=services.lifecycle.now())
+    view = home_view(envs, everyone=everyone, admin=lifecycle.is_admin(actor), viewer=user_id, now=lifecycle.now())
     await services.slack.views_publish(user_id=user_id, view=view)

@@ -1,4 +1,4 @@
-"""One place that turns expected failures into polite private replies."""
+"""One place that turns the core's answers and refusals into private Slack replies."""
 
 from __future__ import annotations
 
@@ -13,18 +13,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import blocks
-from bot.blocks import Message
-from bot.errors import BotError
-from bot.services import Services
+from bot.core.errors import BotError
+from bot.core.notices import Notice
+from bot.slack.blocks import Message, text_message
+from bot.slack.render import problem, render
+from bot.slack.services import Services
+from bot.slack.wording import GENERIC_FAILURE
 
 __all__ = ["after_ack", "answer_in_ack", "reply_privately", "run_and_reply"]
 
 log = logging.getLogger(__name__)
-
-GENERIC_FAILURE = (
-    "Something went wrong on our side and nothing was changed. The admins can see the details in the logs."
-)
 
 
 def after_ack(context: AsyncBoltContext, work: Coroutine[Any, Any, None]) -> None:
@@ -33,12 +31,12 @@ def after_ack(context: AsyncBoltContext, work: Coroutine[Any, Any, None]) -> Non
     Listeners ack and return at once (``process_before_response``), so Slack gets its
     answer immediately; the work goes on without holding the response."""
     services: Services = context["services"]
-    services.lifecycle.spawn(work)
+    services.lifecycle.work.spawn(work)
 
 
 async def reply_privately(
     respond: AsyncRespond,
-    message: dict[str, Any],
+    message: Message,
     *,
     replace: bool = False,
     session: aiohttp.ClientSession | None = None,
@@ -51,31 +49,32 @@ async def reply_privately(
     await webhook.send_dict({"response_type": "ephemeral", "replace_original": replace, **message})
 
 
-async def _message_of(work: Awaitable[Message | None]) -> tuple[Message | None, bool]:
-    """Await ``work``: its message, or the polite reason it failed; and whether it succeeded."""
+async def message_of(work: Awaitable[Notice | None]) -> tuple[Message | None, bool]:
+    """Await ``work``: its answer, or the polite reason it failed; and whether it succeeded."""
     try:
-        return await work, True
+        notice = await work
     except BotError as exc:
-        return blocks.text_message(exc.user_message), False
+        return problem(exc.problem), False
     except Exception:
         log.exception("a Slack request failed")
-        return blocks.text_message(GENERIC_FAILURE), False
+        return text_message(GENERIC_FAILURE), False
+    return (render(notice) if notice is not None else None), True
 
 
 async def run_and_reply(
     respond: AsyncRespond,
-    work: Awaitable[Message | None],
+    work: Awaitable[Notice | None],
     *,
     replace: bool = False,
-    dm: Callable[[Message], Awaitable[None]] | None = None,
+    dm: Callable[[Message], Awaitable[object]] | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> None:
-    """Await ``work``; send its message, or the reason it failed, privately.
+    """Await ``work``; send its answer, or the reason it failed, privately.
 
     ``replace`` swaps the message that holds the clicked button (only on success: a
     refusal leaves the buttons where they were). Clicks in the App Home carry no
     ``response_url``; their answer goes through ``dm``."""
-    message, succeeded = await _message_of(work)
+    message, succeeded = await message_of(work)
     if message is None:
         return
     if respond.response_url:
@@ -88,7 +87,7 @@ async def answer_in_ack(
     ack: AsyncAck,
     respond: AsyncRespond,
     context: AsyncBoltContext,
-    work: Coroutine[Any, Any, Message],
+    work: Coroutine[Any, Any, Notice],
     *,
     within: float,
 ) -> None:
@@ -106,7 +105,7 @@ async def answer_in_ack(
         await ack()
         after_ack(context, run_and_reply(respond, answer, session=services.http))
         return
-    message, _succeeded = await _message_of(answer)
+    message, _succeeded = await message_of(answer)
     if message:
         await ack(response_type="ephemeral", **message)
     else:

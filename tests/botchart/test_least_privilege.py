@@ -23,11 +23,12 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from bot.config import DEFAULT_CHART
-from bot.deployer import ACCESS_BINDING, EnvironmentAccess, HelmDeployer, Target
-from bot.kube import ClusterConnections
-from bot.policy import ClusterSpec
-from bot.states import State
-from bot.values import LABEL_MANAGED_BY, MANAGED_BY
+from bot.core.environment import Target
+from bot.core.policy import ClusterSpec
+from bot.core.states import State
+from bot.helm.chart import LABEL_MANAGED_BY, MANAGED_BY
+from bot.helm.deployer import ACCESS_BINDING, EnvironmentAccess, HelmDeployer
+from bot.helm.kube import ClusterConnections
 from tests.botchart.conftest import BOT_CHART_DIR
 from tests.support.bot_harness import BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
@@ -239,10 +240,10 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     assert binding.role_ref.kind == "ClusterRole" and binding.role_ref.name == installed_bot.environment_role
     sa_namespace, _, sa_name = installed_bot.service_account.partition("/")
     assert [(s.kind, s.namespace, s.name) for s in binding.subjects] == [("ServiceAccount", sa_namespace, sa_name)]
-    assert await bot.runtime.lifecycle.deployer.managed_namespaces("local") == {env.namespace: env.id}
+    assert await bot.runtime.deployer.managed_namespaces("local") == {env.namespace: env.id}
 
     bot.clock.advance(env.lifetime + timedelta(minutes=1))
-    assert await bot.runtime.lifecycle.expire_due() == 1
+    assert await bot.runtime.lifecycle.teardowns.expire_due() == 1
     await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=DEPLOY_WAIT)
     await bot.settle()
     assert bot.runtime.store.get(env.id).state == State.DELETED  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from bot.values import LABEL_MANAGED_BY, MANAGED_BY
+from bot.helm.chart import LABEL_MANAGED_BY, MANAGED_BY
 from tests.botchart.conftest import BOT_CHART_DIR, REQUIRED_VALUES, Objects, Render, bot_container, env_of, find
 from tests.support.hub import CHART_DIR, HelmError, HubSecrets, helm_template
 

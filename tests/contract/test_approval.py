@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.states import State
+from bot.core.states import State
 from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, RESEARCHER, STUDENT, ContractBot, assert_acked
 from tests.support.slack_emulator import ApiCall
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.states import State
+from bot.core.states import State
 from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, STUDENT, ContractBot, assert_acked
 from tests.support.slack_emulator import ApiCall
 
@@ -22,7 +22,7 @@ def _warnings(bot: ContractBot) -> list[ApiCall]:
 async def test_expiry_warnings_once_per_lead_time_and_extend_resets_them(bot: ContractBot) -> None:
     await _ready(bot)
     env = bot.environment(STUDENT, "lab")
-    watcher = bot.runtime.watcher
+    watcher = bot.runtime.lifecycle.watch
     assert await watcher.warn_expiring() == 0
 
     bot.clock.now = env.expires_at - timedelta(minutes=59)
@@ -58,9 +58,9 @@ async def test_reconcile_reports_orphans_and_missing_releases_and_deletes_nothin
     await _ready(bot, "lab")
     env = bot.environment(STUDENT, "lab")
     bot.deployer.releases["jh-stray-abc123"] = {"values": {}, "labels": {"jupyterhub-bot.io/environment-id": "gone"}}
-    found = await bot.runtime.watcher.reconcile()
+    found = await bot.runtime.lifecycle.watch.reconcile()
     assert found == ["orphan:dev/jh-stray-abc123"]
-    assert await bot.runtime.watcher.reconcile() == found
+    assert await bot.runtime.lifecycle.watch.reconcile() == found
     [report] = bot.slack.find("chat.postMessage", lambda c: c.args["channel"] == ADMIN_CHANNEL)
     assert "jh-stray-abc123" in report.args["text"] and "Nothing was deleted" in report.args["text"]
     assert "jh-stray-abc123" in bot.deployer.releases
@@ -74,7 +74,7 @@ async def test_reconcile_reports_orphans_and_missing_releases_and_deletes_nothin
     assert "jh-stray-abc123" not in bot.deployer.releases and env.namespace in bot.deployer.releases
 
     del bot.deployer.releases[env.namespace]
-    assert await bot.runtime.watcher.reconcile() == [f"missing:{env.id}"]
+    assert await bot.runtime.lifecycle.watch.reconcile() == [f"missing:{env.id}"]
     missing = bot.slack.find("chat.postMessage", lambda c: "is gone from" in c.text_blob)
     assert len(missing) == 1 and "expire_environment" in missing[0].text_blob
     assert bot.environment(STUDENT, "lab").state == State.READY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.states import State
+from bot.core.states import State
 from tests.contract.conftest import ADMIN, NOBODY, STUDENT, ContractBot, assert_acked
 
 
@@ -110,10 +110,10 @@ async def test_delete_asks_for_confirmation_then_tears_down(bot: ContractBot) ->
 async def test_lifetime_expiry_tears_down_once_and_tells_the_owner(bot: ContractBot) -> None:
     await _ready(bot)
     env = bot.environment(STUDENT, "lab")
-    assert await bot.runtime.lifecycle.expire_due() == 0
+    assert await bot.runtime.lifecycle.teardowns.expire_due() == 0
     bot.clock.advance(env.lifetime + timedelta(seconds=1))
-    assert await bot.runtime.lifecycle.expire_due() == 1
-    assert await bot.runtime.lifecycle.expire_due() == 0
+    assert await bot.runtime.lifecycle.teardowns.expire_due() == 1
+    assert await bot.runtime.lifecycle.teardowns.expire_due() == 0
     [told] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob)
     assert "its lifetime ended" in told.args["text"]
     await bot.settle()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.states import State
+from bot.core.states import State
 from tests.contract.conftest import NOBODY, RESEARCHER, STUDENT, ContractBot, assert_acked
 from tests.support.slack_emulator import ApiCall
 

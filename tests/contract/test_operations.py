@@ -75,7 +75,7 @@ async def test_logs_are_json_lines_without_credentials(bot: ContractBot, json_lo
 
     lines = [line for line in json_log.getvalue().splitlines() if line]
     records = [json.loads(line) for line in lines]
-    assert any(r["logger"] == "bot.lifecycle" and "is ready at" in r["message"] for r in records)
+    assert any(r["logger"] == "bot.core.lifecycle" and "is ready at" in r["message"] for r in records)
     assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
     assert password not in json_log.getvalue() and "xoxb-test-token" not in json_log.getvalue()
     assert records[-1]["message"] == "if it ever were logged: <redacted>"

@@ -19,9 +19,10 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.migrate import current, head
-from bot.states import State
-from bot.store import Store, make_engine
+from bot.core.states import State
+from bot.store.migrate import current, head
+from bot.store.sql import SqlStore as Store
+from bot.store.sql import make_engine
 from tests.support.postgres import PostgresServer
 from tests.support.stand_ins import MutableClock
 from tests.unit import test_migrate, test_store

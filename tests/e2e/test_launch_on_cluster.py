@@ -4,6 +4,9 @@ real kube-apiserver → URL and login by DM → expiry → release and namespace
 from __future__ import annotations
 
 import base64
+import json
+import re
+import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_CHART
-from bot.deployer import HelmDeployer, Target
-from bot.errors import InvalidChartValues
-from bot.kube import ClusterConnections
-from bot.policy import ClusterSpec
-from bot.states import State
+from bot.core.environment import Target
+from bot.core.errors import InvalidChartValues
+from bot.core.policy import ClusterSpec, Profile
+from bot.core.ports import HubRequest
+from bot.core.states import State
+from bot.helm.deployer import HelmDeployer
+from bot.helm.kube import ClusterConnections
+from bot.slack.wording import describe
 from tests.support.bot_harness import BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
@@ -82,12 +88,12 @@ async def test_launch_deliver_warn_and_expire_on_a_real_cluster(
     # Warned before the end of its lifetime, then removed at the end.
     assert env.expires_at is not None
     bot.clock.now = env.expires_at - timedelta(minutes=30)
-    assert await bot.runtime.watcher.warn_expiring() == 1
+    assert await bot.runtime.lifecycle.watch.warn_expiring() == 1
     [warning] = await bot.slack.wait_for("chat.postMessage", lambda c: "expires in 30m" in c.text_blob)
     assert warning.args["channel"] == "D0E2EOWNER"
-    assert await bot.runtime.lifecycle.expire_due() == 0
+    assert await bot.runtime.lifecycle.teardowns.expire_due() == 0
     bot.clock.now = env.expires_at + timedelta(seconds=1)
-    assert await bot.runtime.lifecycle.expire_due() == 1
+    assert await bot.runtime.lifecycle.teardowns.expire_due() == 1
     [gone] = await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=DEPLOY_WAIT)
     assert "its lifetime ended" in gone.args["text"]
     await bot.settle()
@@ -96,25 +102,42 @@ async def test_launch_deliver_warn_and_expire_on_a_real_cluster(
     assert helm_releases(local_cluster, env.namespace) == []
 
 
-async def test_schema_refusal_reaches_the_requester_in_plain_words(local_cluster: LocalCluster) -> None:
-    """Values the chart's schema refuses fail at install with the schema's message, and leave nothing."""
+async def test_schema_refusal_reaches_the_requester_in_plain_words(local_cluster: LocalCluster, tmp_path: Path) -> None:
+    """Values the chart's schema refuses fail at install with the schema's message, name no
+    secret, and leave nothing. A copy of our chart whose schema wants longer passwords than
+    the bot generates stands in for any schema refusal."""
+    chart = tmp_path / "strict-chart"
+    shutil.copytree(DEFAULT_CHART, chart)
+    schema = json.loads((chart / "values.schema.json").read_text())
+    schema["properties"]["hub"]["properties"]["adminPassword"]["minLength"] = 100
+    (chart / "values.schema.json").write_text(json.dumps(schema))
     connections = ClusterConnections(
         {"local": ClusterSpec(context=local_cluster.context)},
         kubeconfig=str(local_cluster.kubeconfig),
         helm_binary=str(local_cluster.helm),
         helm_timeout_seconds=120,
     )
-    deployer = HelmDeployer(connections, chart_ref=str(DEFAULT_CHART), timeout_seconds=120)
+    deployer = HelmDeployer(connections, chart_ref=str(chart), timeout_seconds=120)
     target = Target(cluster="local", namespace="jh-schema-check", release="jh-schema-check")
+    request = HubRequest(
+        environment_id="schemacheck",
+        owner_id=OWNER,
+        name="schema-check",
+        target=target,
+        profile=Profile(image="quay.io/jupyter/minimal-notebook:2025-06-30", cpu="1", memory="1Gi"),
+        cluster=ClusterSpec(context=local_cluster.context),
+        idle_timeout=timedelta(hours=1),
+    )
 
-    async def ignore(_step: str) -> None:
+    async def ignore(_step: object) -> None:
         return None
 
-    values = {"hub": {"adminPassword": "too-short", "botApiToken": "b" * 40}, "proxy": {"secretToken": "p" * 40}}
     with pytest.raises(InvalidChartValues) as refused:
-        await deployer.deploy(target, values, {"app.kubernetes.io/managed-by": "jupyterhub-bot"}, ignore)
-    message = refused.value.user_message
+        await deployer.deploy(request, ignore)
+    message = describe(refused.value.problem)
     assert message.startswith("The chart refused the environment's settings:")
-    assert "adminPassword" in message and "too-short" not in message
+    assert "adminPassword" in message
+    # Whatever the schema says, no generated secret (43 or 64 URL-safe characters) is quoted.
+    assert not re.search(r"[A-Za-z0-9_-]{40,}", message), message
     await deployer.teardown(target)
     assert not namespace_exists(core_api(local_cluster), target.namespace)

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.deployer import Progress, Target
-from bot.states import State
+from bot.core.environment import Target
+from bot.core.ports import Deployed, HubRequest, Progress
+from bot.core.states import State
 from tests.support.bot_harness import ADMIN_CHANNEL, BotUnderTest, assert_acked, running_bot
 from tests.support.hub import HubSession, RunningHub, free_port, running_hub
 from tests.support.stand_ins import MutableClock
@@ -56,15 +57,15 @@ class HubAddresses:
     deployed: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     teardowns: list[str] = field(default_factory=list)
 
-    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
-        self.deployed[target.namespace] = self.hubs.pop(0)
-        return self.deployed[target.namespace][0]
+    async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
+        url, _token, password = self.deployed[request.target.namespace] = self.hubs.pop(0)
+        return Deployed(url=url, username="admin", password=password)
 
     async def teardown(self, target: Target) -> None:
         self.teardowns.append(target.namespace)
 
-    async def admin_password(self, target: Target) -> str:
-        return self.deployed[target.namespace][2]
+    async def credentials(self, target: Target) -> tuple[str, str]:
+        return "admin", self.deployed[target.namespace][2]
 
     async def hub_token(self, target: Target) -> str:
         return self.deployed[target.namespace][1]
@@ -117,7 +118,7 @@ async def test_real_activity_keeps_a_hub_and_idleness_removes_it(
     idle_bot: tuple[BotUnderTest, HubAddresses], hub: RunningHub
 ) -> None:
     bot, addresses = idle_bot
-    watcher = bot.runtime.watcher
+    watcher = bot.runtime.lifecycle.watch
     await _launch(bot, "busy")
     env = bot.environment(OWNER, "busy")
     assert env.url == hub.base_url
@@ -180,7 +181,7 @@ async def test_an_unreachable_hub_is_never_removed_and_admins_are_alerted_once(
     bot, addresses = idle_bot
     addresses.hubs.reverse()  # the first deploy gets the address where nothing answers
     await _launch(bot, "silent")
-    watcher = bot.runtime.watcher
+    watcher = bot.runtime.lifecycle.watch
     for _ in range(5):
         bot.clock.advance(timedelta(hours=2))
         report = await watcher.sweep_idle()

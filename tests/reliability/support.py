@@ -27,8 +27,9 @@ import aiohttp
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from bot.states import ACTIVE_STATES
-from bot.store import Environment, Store, make_engine
+from bot.core.environment import Environment
+from bot.core.states import ACTIVE_STATES
+from bot.store.sql import SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, assert_acked, cluster_policy
 from tests.support.cluster import LocalCluster
 from tests.support.slack_emulator import SlackEmulator
@@ -156,7 +157,7 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.store = Store(make_engine(f"sqlite:///{path}"))
+        self.store = SqlStore(make_engine(f"sqlite:///{path}"))
 
     def environment(self, owner: str, name: str) -> Environment | None:
         return self.store.find_by_name(owner, name)
@@ -173,7 +174,7 @@ class Database:
         return b"".join(p.read_bytes() for p in parts if p.exists())
 
     def close(self) -> None:
-        self.store.engine.dispose()
+        self.store.close()
 
 
 # -- the cluster -------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ import yaml
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from bot.states import State
+from bot.core.notices import Removal, RemovalReason
+from bot.core.states import State
+from bot.slack.wording import failure_reason
 from tests.reliability.support import (
     assert_served_as_usual,
     managed_namespaces,
@@ -182,7 +184,7 @@ async def test_api_server_stopped_mid_deploy(
 
     failed = bot.environment(OWNER, "stranded")
     assert failed.state == State.FAILED and failed.quota_slot is None
-    assert failed.last_error and failed.last_error in text
+    assert failed.failure is not None and failure_reason(failed.failure) in text
     await slack.wait_for("chat.update", lambda c: c.args.get("text") == "Launching stranded: failed", timeout=10)
 
     [report] = await slack.wait_for(
@@ -221,7 +223,9 @@ async def test_api_server_stopped_mid_deploy(
     assert await asyncio.to_thread(helm_releases, local_cluster, stranded.namespace) == []
 
     # Nothing of this test is left once the second environment is removed too.
-    await bot.runtime.lifecycle.expire(again.id, actor=ADMIN, reason="the test is over")
+    await bot.runtime.lifecycle.teardowns.expire(
+        again.id, actor=ADMIN, removal=Removal(RemovalReason.ADMIN_EXPIRED, by=ADMIN)
+    )
     await bot.settle()
     assert bot.environment(OWNER, "again").state == State.DELETED
     await poll("this test's namespaces to be gone", lambda: managed_namespaces(core, prefix) == {}, timeout=60)

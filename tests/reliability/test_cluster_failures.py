@@ -23,8 +23,9 @@ import pyhelm3.errors as helm_errors
 import pytest
 import yaml
 
-from bot.deployer import _helm_problem
-from bot.states import State
+from bot.core.states import State
+from bot.helm.deployer import _helm_problem
+from bot.slack.wording import describe, failure_reason
 from tests.reliability.support import (
     CHARTS,
     REPO,
@@ -58,10 +59,10 @@ async def _ended_failed_and_removed(
     """The owner's environment ``name`` ended failed with ``error``, and left nothing in the cluster."""
     failed = await poll(
         f"{name} to end failed",
-        lambda: (e := database.environment(OWNER, name)) and e.state_enum is State.FAILED and e,
+        lambda: (e := database.environment(OWNER, name)) and e.state is State.FAILED and e,
         timeout=30,
     )
-    assert failed.last_error and error in failed.last_error
+    assert failed.failure is not None and error in failure_reason(failed.failure)
     core = core_api(cluster)
     assert not namespace_exists(core, failed.namespace)
     assert helm_releases(cluster, failed.namespace) == []
@@ -101,7 +102,7 @@ async def test_a_chart_that_never_becomes_ready_fails_cleanly(
                 "chat.update", lambda c: c.args.get("text") == "Launching stuck: namespace created", timeout=60
             )
             stuck = database.environment(OWNER, "stuck")
-            assert stuck is not None and stuck.state_enum is State.DEPLOYING
+            assert stuck is not None and stuck.state is State.DEPLOYING
 
             # While that deploy hangs, everyone else is served as usual.
             await assert_served_as_usual(slack, BYSTANDER)
@@ -174,6 +175,6 @@ async def test_an_image_that_cannot_be_pulled_fails_fast_and_names_it(
 def test_the_timeout_message_names_a_real_duration() -> None:
     """Seen in the test above with DEPLOY_TIMEOUT_SECONDS=20."""
     error = helm_errors.Error(1, b"", b"Error: INSTALLATION FAILED: context deadline exceeded")
-    message = _helm_problem(error, 20).user_message
+    message = describe(_helm_problem(error, 20).problem)
     assert "did not become ready" in message
     assert "0 minutes" not in message and "within 20s" in message

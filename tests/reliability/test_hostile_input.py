@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import blocks
-from bot.commands import USAGE, Help, parse_command
-from bot.errors import UsageError
+from bot.core.commands import Help, parse_command
+from bot.core.errors import UsageError
+from bot.slack import blocks
 from bot.slack.listeners.commands import QUESTIONS
-from bot.slack.replies import GENERIC_FAILURE
+from bot.slack.wording import GENERIC_FAILURE, describe, usage
 from tests.reliability.conftest import ADMIN, NOBODY, RESEARCHER, STUDENT
 from tests.support.bot_harness import BotUnderTest, assert_acked
 from tests.support.slack_emulator import TEAM_ID, ApiCall
@@ -113,8 +113,8 @@ def _expected_ack(text: str) -> str | None:
     try:
         command = parse_command(text)
     except UsageError as exc:
-        return exc.user_message
-    return USAGE if isinstance(command, Help) else None
+        return describe(exc.problem)
+    return usage() if isinstance(command, Help) else None
 
 
 @FUZZ
@@ -326,7 +326,7 @@ async def test_the_bot_still_serves_after_the_fuzzing(
             assert reply.status < 500, (payload, reply.status, reply.body)
     help_reply = await bot.slack.slash_command(STUDENT, "help")
     assert_acked(help_reply)
-    assert help_reply.text == USAGE
+    assert help_reply.text == usage()
     listed = await bot.slack.slash_command(STUDENT, "list")
     assert_acked(listed)
     assert "no active environments" in await bot.slack.private_answer(listed)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import blocks
-from bot.states import State
+from bot.core.states import State
+from bot.slack import blocks
 from tests.reliability.support import (
     BotProcess,
     Database,
@@ -63,7 +63,7 @@ class Scenario:
 
     def state(self, name: str) -> State | None:
         env = self.database.environment(OWNER, name)
-        return env.state_enum if env else None
+        return env.state if env else None
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ async def test_kill_9_during_a_deploy_then_restart_finishes_it(scenario: Scenari
             )
         first.kill9()
     env = scenario.database.environment(OWNER, "killed")
-    assert env is not None and env.state_enum is State.DEPLOYING, env
+    assert env is not None and env.state is State.DEPLOYING, env
     assert namespace_exists(scenario.core, env.namespace)
     assert not slack.find("chat.postMessage", _is_credentials)
 
@@ -129,7 +129,7 @@ async def test_kill_9_during_a_deploy_then_restart_finishes_it(scenario: Scenari
         )
         final = scenario.database.environment(OWNER, "killed")
         assert final is not None
-        assert final.state_enum is State.READY, final.last_error
+        assert final.state is State.READY, final.last_error
         [creds] = await slack.wait_for("chat.postMessage", _is_credentials, timeout=30)
         assert final.url and final.url in creds.text_blob
         [release] = helm_releases(scenario.cluster, final.namespace)
@@ -148,7 +148,7 @@ async def test_kill_9_during_a_teardown_then_restart_finishes_it(scenario: Scena
         assert_acked(await slack.slash_command(OWNER, "launch doomed"))
         await slack.wait_for("chat.postMessage", _is_credentials, timeout=WAIT)
         env = scenario.database.environment(OWNER, "doomed")
-        assert env is not None and env.state_enum is State.READY
+        assert env is not None and env.state is State.READY
         assert_acked(await slack.click(OWNER, blocks.ACTION_DELETE_CONFIRM, env.id))
         await poll(
             "the teardown to start", lambda: scenario.state("doomed") is State.EXPIRING, timeout=30, interval=0.02

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import blocks
-from bot.states import State
+from bot.core.states import State
+from bot.slack import blocks
 from tests.reliability.support import (
     Database,
     bot_env,
@@ -49,7 +49,7 @@ async def test_generated_secrets_appear_only_in_the_owners_dms(
                 "chat.postMessage", lambda c: c.args.get("channel") == DM and "*Password:*" in c.text_blob, timeout=180
             )
             launched = database.environment(OWNER, "vault")
-            assert launched is not None and launched.state_enum is State.READY
+            assert launched is not None and launched.state is State.READY
             secret = core.read_namespaced_secret(f"{launched.release}-hub", launched.namespace)
             generated = {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
             password = generated["admin-password"]
@@ -63,7 +63,7 @@ async def test_generated_secrets_appear_only_in_the_owners_dms(
             assert_acked(await slack.click(OWNER, blocks.ACTION_DELETE_CONFIRM, launched.id))
             await poll(
                 "the teardown",
-                lambda: (e := database.environment(OWNER, "vault")) is not None and e.state_enum is State.DELETED,
+                lambda: (e := database.environment(OWNER, "vault")) is not None and e.state is State.DELETED,
                 timeout=120,
             )
             await slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=30)

@@ -29,9 +29,10 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from sqlmodel import Session, col, select
 
-from bot.scheduler import JOBS_LEASE
-from bot.states import State
-from bot.store import AuditEvent, Environment, SchedulerLease, Store, make_engine
+from bot.core.environment import AuditEvent, Environment
+from bot.core.states import State
+from bot.jobs import JOBS_LEASE
+from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
 from tests.support.processes import bot_process, free_port
@@ -79,7 +80,7 @@ class Deployment:
     """The emulator, the shared database and the bot processes of one test."""
 
     slack: SlackEmulator
-    store: Store
+    store: SqlStore
     tmp: Path
     bot_env: dict[str, str]
     replicas: list[Replica] = field(default_factory=list)
@@ -111,8 +112,11 @@ class Deployment:
     def events(self, env_id: str, action: str) -> list[AuditEvent]:
         with Session(self.store.engine) as session:
             return list(
-                session.exec(
-                    select(AuditEvent).where(col(AuditEvent.environment_id) == env_id, col(AuditEvent.action) == action)
+                row.record()
+                for row in session.exec(
+                    select(AuditEventRow).where(
+                        col(AuditEventRow.environment_id) == env_id, col(AuditEventRow.action) == action
+                    )
                 ).all()
             )
 
@@ -125,7 +129,7 @@ class Deployment:
 
 @contextlib.asynccontextmanager
 async def deployment(database_url: str, cluster: LocalCluster, tmp: Path) -> AsyncIterator[Deployment]:
-    store = Store(make_engine(database_url))
+    store = SqlStore(make_engine(database_url))
     store.create_schema()
     policies = tmp / "policies"
     policies.mkdir()
@@ -189,7 +193,7 @@ async def poll(check: Callable[[], T | None], *, timeout: float, what: str) -> T
         await asyncio.sleep(0.1)  # wait-ok: polling the database
 
 
-def seed(store: Store, owner: str, name: str, *, expires_in: timedelta) -> str:
+def seed(store: SqlStore, owner: str, name: str, *, expires_in: timedelta) -> str:
     """A ready environment of ``owner`` expiring ``expires_in`` from now (negative: overdue).
 
     Written straight from ``requested`` to ``ready`` so a running bot never sees it

@@ -12,9 +12,8 @@ import yaml
 from aiohttp import web
 
 from bot.config import load_settings
-from bot.deployer import Deployer
-from bot.runtime import Runtime, build_runtime
-from bot.store import Environment
+from bot.core.environment import Environment
+from bot.runtime import ClusterDeployer, Runtime, build_runtime
 from tests.support.slack_emulator import SlackEmulator, SlackReply
 from tests.support.stand_ins import MutableClock
 
@@ -98,7 +97,7 @@ async def running_bot(
     database_url: str,
     policies_dir: Path,
     groups: dict[str, list[str]],
-    deployer: Deployer | None = None,
+    deployer: ClusterDeployer | None = None,
     extra_env: dict[str, str] | None = None,
     clock: MutableClock | None = None,
 ) -> AsyncIterator[BotUnderTest]:

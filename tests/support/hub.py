@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from bot.values import HubSecrets as BotHubSecrets
+from bot.helm.chart import HubSecrets as BotHubSecrets
 
 __all__ = [
     "CHART_DIR",

@@ -5,12 +5,21 @@ told to fail; the real adapters are tested against a real cluster elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from bot.deployer import Progress, Target
-from bot.errors import DeployError
+from bot.core.environment import MessageRef, Target
+from bot.core.errors import DeployError
+from bot.core.notices import DeployStep, Notice
+from bot.core.ports import Deployed, HubRequest, Progress, ReplyChannel
+from bot.core.problems import CredentialsUnreadable, HelmFailed, Problem
+from bot.helm.chart import ADMIN_USER, LABEL_ENVIRONMENT, HubSecrets, build_values, managed_labels
+
+N = TypeVar("N", bound=Notice)
+# The recipient RecordingNotifier files admin notices under.
+ADMINS = "admins"
 
 
 @dataclass
@@ -26,48 +35,97 @@ class MutableClock:
 
 @dataclass
 class InMemoryDeployer:
-    """Releases keyed by namespace; ``fail_next`` makes the next deploy fail with that message."""
+    """Releases keyed by namespace, holding the values our chart would get.
+
+    ``fail_next`` makes the next deploy fail with that problem (a string is Helm's words);
+    ``fail_teardowns`` makes that many teardowns fail; ``gate`` holds deploys until set."""
 
     releases: dict[str, dict[str, Any]] = field(default_factory=dict)
     deploys: list[Target] = field(default_factory=list)
     teardowns: list[Target] = field(default_factory=list)
-    fail_next: str | None = None
+    fail_next: str | Problem | None = None
     fail_teardowns: int = 0
     gate: asyncio.Event | None = None
 
-    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
+    async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
+        target = request.target
         self.deploys.append(target)
-        self.releases[target.namespace] = {"values": values, "labels": labels}
-        await progress("namespace created")
+        secrets = HubSecrets.generate()
+        self.releases[target.namespace] = {
+            "values": build_values(request, secrets),
+            "labels": managed_labels(request.environment_id, request.owner_id),
+        }
+        await progress(DeployStep.NAMESPACE_CREATED)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail_next is not None:
-            message, self.fail_next = self.fail_next, None
-            raise DeployError(message)
-        await progress("chart installed, hub ready")
-        return f"http://hubs.example.test/{target.namespace}/"
+            failure, self.fail_next = self.fail_next, None
+            raise DeployError(HelmFailed(failure) if isinstance(failure, str) else failure)
+        await progress(DeployStep.HUB_READY)
+        url = f"http://hubs.example.test/{target.namespace}/"
+        return Deployed(url=url, username=ADMIN_USER, password=secrets.admin_password)
 
     async def teardown(self, target: Target) -> None:
         self.teardowns.append(target)
         if self.fail_teardowns:
             self.fail_teardowns -= 1
-            raise DeployError("Kubernetes refused to read the namespace (503 Service Unavailable).")
+            raise DeployError(HelmFailed("Kubernetes refused to read the namespace (503 Service Unavailable)."))
         self.releases.pop(target.namespace, None)
 
-    async def admin_password(self, target: Target) -> str:
+    def _values(self, target: Target) -> dict[str, Any]:
         release = self.releases.get(target.namespace)
         if release is None:
-            raise DeployError("The hub's credentials could not be read from the cluster.")
-        return str(release["values"]["hub"]["adminPassword"])
+            raise DeployError(CredentialsUnreadable())
+        values: dict[str, Any] = release["values"]
+        return values
+
+    async def credentials(self, target: Target) -> tuple[str, str]:
+        return ADMIN_USER, str(self._values(target)["hub"]["adminPassword"])
 
     async def hub_token(self, target: Target) -> str:
-        release = self.releases.get(target.namespace)
-        if release is None:
-            raise DeployError("The hub's credentials could not be read from the cluster.")
-        return str(release["values"]["hub"]["botApiToken"])
+        return str(self._values(target)["hub"]["botApiToken"])
 
     async def check(self, cluster: str) -> None:
         return None
 
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
-        return {ns: r["labels"]["jupyterhub-bot.io/environment-id"] for ns, r in self.releases.items()}
+        return {ns: r["labels"][LABEL_ENVIRONMENT] for ns, r in self.releases.items()}
+
+
+@dataclass
+class RecordingNotifier:
+    """Keeps every notice the core sends, with whom it went to; can be told to fail."""
+
+    sent: list[tuple[str, Notice]] = field(default_factory=list)
+    revised: list[tuple[MessageRef, Notice]] = field(default_factory=list)
+    fail_admins: bool = False
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def tell(self, user_id: str, notice: Notice, *, reply: ReplyChannel | None = None) -> MessageRef | None:
+        self.sent.append((user_id, notice))
+        return MessageRef(f"D{user_id}", str(next(self._ids)))
+
+    async def tell_admins(self, notice: Notice) -> MessageRef | None:
+        if self.fail_admins:
+            return None
+        self.sent.append((ADMINS, notice))
+        return MessageRef("CADMINS", str(next(self._ids)))
+
+    async def revise(self, where: MessageRef, notice: Notice) -> None:
+        self.revised.append((where, notice))
+
+    def to(self, recipient: str, kind: type[N]) -> list[N]:
+        """The notices of type ``kind`` sent to ``recipient`` (a user id, or :data:`ADMINS`)."""
+        return [notice for who, notice in self.sent if who == recipient and isinstance(notice, kind)]
+
+
+@dataclass
+class CountingMetrics:
+    launches: list[str] = field(default_factory=list)
+    teardowns: list[str] = field(default_factory=list)
+
+    def launch_finished(self, outcome: str, seconds: float | None = None) -> None:
+        self.launches.append(outcome)
+
+    def teardown_finished(self, outcome: str) -> None:
+        self.teardowns.append(outcome)

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import Creds, Delete, Extend, Help, Launch, ListEnvironments, Status, parse_command
-from bot.errors import UsageError
+from bot.core.commands import Creds, Delete, Extend, Help, Launch, ListEnvironments, Status, parse_command
+from bot.core.errors import UsageError
+from bot.slack.wording import describe
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,7 @@ def test_bare_launch_opens_the_form() -> None:
 def test_usage_errors_are_specific(text: str, message: str, field: str | None) -> None:
     with pytest.raises(UsageError) as caught:
         parse_command(text)
-    assert message in caught.value.user_message
+    assert message in describe(caught.value.problem)
     assert caught.value.field == field
 
 
@@ -68,4 +69,4 @@ def test_any_text_parses_or_gets_a_usage_message(text: str) -> None:
     try:
         parse_command(text)
     except UsageError as exc:
-        assert exc.user_message.strip()
+        assert describe(exc.problem).strip()

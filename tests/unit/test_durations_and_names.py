@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.durations import format_duration, parse_duration
-from bot.names import namespace_for, release_for, validate_env_name
+from bot.core.durations import format_duration, parse_duration
+from bot.core.names import namespace_for, release_for, validate_env_name
 
 
 @pytest.mark.parametrize(

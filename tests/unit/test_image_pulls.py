@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.image_pulls import PullFailure, PullWatch, pull_failures
+from bot.core.problems import ImagePullFailed
+from bot.helm.image_pulls import PullFailure, PullWatch, pull_failures
+from bot.slack.wording import describe
 
 
 def _pod(name: str, *containers: tuple[str, str, str | None], init: bool = False) -> dict[str, Any]:
@@ -33,9 +35,9 @@ def test_only_containers_waiting_on_their_image_count() -> None:
 
 
 def test_the_message_names_the_image_and_what_to_check() -> None:
-    failure = PullFailure(pod="hub-1", container="hub", image="registry.invalid/hub:1", reason="ErrImagePull")
-    assert "`registry.invalid/hub:1` could not be pulled (ErrImagePull, container `hub`)" in failure.user_message
-    assert "name and tag" in failure.user_message
+    message = describe(ImagePullFailed(image="registry.invalid/hub:1", reason="ErrImagePull", container="hub"))
+    assert "`registry.invalid/hub:1` could not be pulled (ErrImagePull, container `hub`)" in message
+    assert "name and tag" in message
 
 
 def test_a_retried_pull_is_given_up_only_after_the_grace_period() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlmodel import SQLModel
 
 import bot.store  # noqa: F401  (the models, on SQLModel.metadata)
-from bot.migrate import MigrationError, current, head, upgrade
+from bot.store.migrate import MigrationError, current, head, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import LifetimeTooLong, NotAllowed, UsageError
-from bot.policy import Actor, can, extension_limits, grant_launch, is_admin, launch_choices, load_policy
-from bot.policy.load import PolicyLoadError
+from bot.core import problems
+from bot.core.errors import LifetimeTooLong, NotAllowed, UsageError
+from bot.core.policy import Actor, can, extension_limits, grant_launch, is_admin, launch_choices, load_policy
+from bot.core.policy.load import PolicyLoadError
+from bot.slack.wording import describe
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT_POLICIES = REPO / "tests" / "contract" / "policies"
@@ -32,8 +34,10 @@ def test_shipped_example_policy_is_valid() -> None:
 
 def test_deny_by_default(policy) -> None:  # type: ignore[no-untyped-def]
     assert not any(can(policy, NOBODY, verb) for verb in ("launch", "list", "approve", "expire"))
-    with pytest.raises(NotAllowed, match="not allowed to launch"):
+    with pytest.raises(NotAllowed) as refused:
         grant_launch(policy, NOBODY, profile=None, cluster=None, lifetime=None)
+    assert refused.value.problem == problems.NotAllowed(problems.Action.LAUNCH)
+    assert "not allowed to launch" in describe(refused.value.problem)
 
 
 def test_defaults_and_caps(policy) -> None:  # type: ignore[no-untyped-def]
@@ -45,9 +49,11 @@ def test_defaults_and_caps(policy) -> None:  # type: ignore[no-untyped-def]
         1,
     )
     assert not grant.approval_required
-    with pytest.raises(LifetimeTooLong, match="at most 1d") as caught:
+    with pytest.raises(LifetimeTooLong) as caught:
         grant_launch(policy, STUDENT, profile=None, cluster=None, lifetime=timedelta(days=2))
     assert caught.value.field == "lifetime"
+    assert caught.value.problem == problems.LifetimeTooLong(2 * 86400, 86400, "small", "dev")
+    assert "at most 1d" in describe(caught.value.problem)
 
 
 def test_profile_refusals_name_the_field(policy) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +62,7 @@ def test_profile_refusals_name_the_field(policy) -> None:  # type: ignore[no-unt
     assert not_yours.value.field == "profile"
     with pytest.raises(UsageError) as unknown:
         grant_launch(policy, STUDENT, profile="gpu", cluster=None, lifetime=None)
-    assert "no profile called `gpu`" in unknown.value.user_message
+    assert "no profile called `gpu`" in describe(unknown.value.problem)
 
 
 def test_most_generous_matching_role_wins(policy) -> None:  # type: ignore[no-untyped-def]

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import Conflict, QuotaExceeded
-from bot.states import ACTIVE_STATES, TERMINAL_STATES, State, can_transition
-from bot.store import Store, make_engine
+from bot.core import problems
+from bot.core.errors import Conflict, QuotaExceeded
+from bot.core.problems import NameTaken
+from bot.core.states import ACTIVE_STATES, TERMINAL_STATES, State, can_transition
+from bot.store.sql import SqlStore as Store
+from bot.store.sql import make_engine
 from tests.support.stand_ins import MutableClock
 
 
@@ -62,8 +65,9 @@ def test_only_one_of_many_racing_transitions_wins(store: Store) -> None:
 
 def test_names_are_unique_per_owner_while_active(store: Store) -> None:
     env = _create(store, "a")
-    with pytest.raises(Conflict, match="already have an environment called `a`"):
+    with pytest.raises(Conflict) as taken:
         _create(store, "a")
+    assert taken.value.problem == NameTaken("a", State.REQUESTED)
     other = _create(store, "a", owner="U2")
     assert other.namespace != env.namespace
     store.transition(env.id, State.REQUESTED, State.DENIED, actor="U9", action="deny")
@@ -86,8 +90,9 @@ def test_quota_slots_hold_under_concurrency(store: Store) -> None:
 
 def test_terminal_states_free_the_slot(store: Store) -> None:
     env = _create(store, "a", quota=1)
-    with pytest.raises(QuotaExceeded, match=r"the most your role allows \(1\)"):
+    with pytest.raises(QuotaExceeded) as full:
         _create(store, "b", quota=1)
+    assert full.value.problem == problems.QuotaExceeded(active=1, limit=1)
     store.transition(env.id, State.REQUESTED, State.DENIED, actor="U9", action="deny")
     freed = store.get(env.id)
     assert freed is not None and freed.quota_slot is None and freed.active_key is None

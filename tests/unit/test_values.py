@@ -1,21 +1,39 @@
 from __future__ import annotations
 
-from bot.policy import ClusterSpec, Profile
-from bot.values import HubSecrets, build_values, ingress_host
+from datetime import timedelta
+
+from bot.core.environment import Target
+from bot.core.policy import ClusterSpec, Profile
+from bot.core.ports import HubRequest
+from bot.helm.chart import HubSecrets, build_values, ingress_host
+
+
+def _request(
+    *, environment_id: str, owner_id: str, name: str, namespace: str, profile: Profile, cluster: ClusterSpec, idle: int
+) -> HubRequest:
+    return HubRequest(
+        environment_id=environment_id,
+        owner_id=owner_id,
+        name=name,
+        target=Target(cluster="dev", namespace=namespace, release=namespace),
+        profile=profile,
+        cluster=cluster,
+        idle_timeout=timedelta(seconds=idle),
+    )
 
 
 def test_values_for_a_node_port_cluster() -> None:
     secrets = HubSecrets(admin_password="p" * 43, bot_api_token="t" * 64, proxy_token="x" * 64)
-    values = build_values(
+    request = _request(
         environment_id="abc123",
         owner_id="U0STUDENT",
         name="lab",
         namespace="jh-lab-abc123",
         profile=Profile(image="quay.io/jupyter/minimal-notebook:2025-06-30", cpu="2", memory="4Gi", storage="5Gi"),
         cluster=ClusterSpec(),
-        secrets_=secrets,
-        idle_timeout_seconds=7200,
+        idle=7200,
     )
+    values = build_values(request, secrets)
     assert values == {
         "hub": {
             "adminUser": "admin",
@@ -44,16 +62,16 @@ def test_values_for_a_node_port_cluster() -> None:
 def test_ingress_when_the_cluster_has_a_base_domain() -> None:
     cluster = ClusterSpec(base_domain="hubs.example.com", ingress_class="nginx", tls_secret="wild")
     assert ingress_host("lab", "jh-lab-abc123", cluster) == "lab-abc123.hubs.example.com"
-    values = build_values(
+    request = _request(
         environment_id="abc123",
         owner_id="U1",
         name="lab",
         namespace="jh-lab-abc123",
         profile=Profile(image="i:1", cpu="500m", memory="1Gi", storage=None),
         cluster=cluster,
-        secrets_=HubSecrets.generate(),
-        idle_timeout_seconds=60,
+        idle=60,
     )
+    values = build_values(request, HubSecrets.generate())
     assert values["ingress"] == {
         "enabled": True,
         "host": "lab-abc123.hubs.example.com",
@@ -72,7 +90,7 @@ def test_generated_secrets_are_long_distinct_and_never_printed() -> None:
 
 
 def test_access_binding_grants_the_environment_role_in_one_namespace_only() -> None:
-    from bot.deployer import EnvironmentAccess, access_binding
+    from bot.helm.deployer import EnvironmentAccess, access_binding
 
     binding = access_binding(
         "jh-lab-abc123", EnvironmentAccess("jupyterhub-bot-environment", "platform", "jupyterhub-bot"), {"a": "b"}

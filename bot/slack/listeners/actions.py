@@ -10,53 +10,48 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot import blocks
-from bot.durations import format_duration
-from bot.policy import Actor
-from bot.services import Services
+from bot.core import notices
+from bot.core.notices import Notice
+from bot.core.policy import Actor
+from bot.slack import blocks
+from bot.slack.blocks import Message
 from bot.slack.home import publish_home
 from bot.slack.replies import after_ack, run_and_reply
+from bot.slack.services import Services
 
 __all__ = ["register"]
 
-Message = dict[str, Any]
-# What a click does: (services, the clicker, the button's value) -> the private reply.
-ClickWork = Callable[[Services, Actor, str], Awaitable[Message | None]]
+# What a click does: (services, the clicker, the button's value) -> the clicker's answer.
+ClickWork = Callable[[Services, Actor, str], Awaitable[Notice | None]]
 
 
 async def _approve(services: Services, actor: Actor, env_id: str) -> None:
-    await services.lifecycle.decide(actor, env_id, approve=True)
+    await services.lifecycle.approvals.decide(actor, env_id, approve=True)
 
 
 async def _deny(services: Services, actor: Actor, env_id: str) -> None:
-    await services.lifecycle.decide(actor, env_id, approve=False)
+    await services.lifecycle.approvals.decide(actor, env_id, approve=False)
 
 
-async def _expire(services: Services, actor: Actor, env_id: str) -> Message:
-    env = await services.lifecycle.admin_expire(actor, env_id)
-    return blocks.text_message(f"Removing *{env.name}* of <@{env.owner_id}>; its owner will be told.")
+async def _expire(services: Services, actor: Actor, env_id: str) -> Notice:
+    return notices.Expiring(await services.lifecycle.admin.expire(actor, env_id))
 
 
-async def _delete(services: Services, actor: Actor, env_id: str) -> Message:
-    env = await services.lifecycle.delete(actor, env_id)
-    return blocks.text_message(f":wastebasket: Deleting *{env.name}*. I'll tell you when it is gone.")
+async def _delete(services: Services, actor: Actor, env_id: str) -> Notice:
+    return notices.Deleting(await services.lifecycle.owner.delete(actor, env_id))
 
 
-async def _keep(services: Services, actor: Actor, env_id: str) -> Message:
-    env = await services.watcher.keep(actor, env_id)
-    return blocks.text_message(f":ok_hand: Keeping *{env.name}*; the idle clock starts again now.")
+async def _keep(services: Services, actor: Actor, env_id: str) -> Notice:
+    return notices.Kept(await services.lifecycle.owner.keep(actor, env_id))
 
 
-async def _extend(services: Services, actor: Actor, env_id: str) -> Message:
-    env = await services.lifecycle.extend_environment(actor, env_id)
-    assert env.expires_at is not None
-    left = format_duration(env.expires_at - services.lifecycle.now())
-    return blocks.text_message(f":hourglass_flowing_sand: *{env.name}* now expires in {left}.")
+async def _extend(services: Services, actor: Actor, env_id: str) -> Notice:
+    env = await services.lifecycle.owner.extend_environment(actor, env_id)
+    return notices.Extended(env, services.lifecycle.now())
 
 
-async def _remove_orphan(services: Services, actor: Actor, value: str) -> Message:
-    namespace = await services.watcher.remove_orphan(actor, value)
-    return blocks.text_message(f"Removed the orphaned namespace `{namespace}`.")
+async def _remove_orphan(services: Services, actor: Actor, value: str) -> Notice:
+    return notices.OrphanRemoved(await services.lifecycle.admin.remove_orphan(actor, value))
 
 
 def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaitable[None]]:
@@ -68,11 +63,11 @@ def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaita
         services: Services = context["services"]
         user_id = body["user"]["id"]
 
-        async def clicked() -> Message | None:
+        async def clicked() -> Notice | None:
             return await work(services, await services.actor(user_id), body["actions"][0]["value"])
 
         async def dm(message: Message) -> None:
-            await services.lifecycle.notifier.dm(user_id, message)
+            await services.notifier.direct_message(user_id, message)
 
         async def answer() -> None:
             await run_and_reply(respond, clicked(), replace=replace, dm=dm, session=services.http)

@@ -1,35 +1,27 @@
-"""``/jupyterhub <verb>``: parse, ack within Slack's 3 seconds, then one service call."""
+"""``/jupyterhub <verb>``: parse, ack within Slack's 3 seconds, then one core call."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot import blocks
-from bot.commands import (
-    USAGE,
-    Command,
-    Creds,
-    Delete,
-    Extend,
-    Help,
-    Launch,
-    ListEnvironments,
-    Status,
-    parse_command,
-)
-from bot.durations import format_duration, parse_duration
-from bot.errors import NotAllowed, UsageError
-from bot.policy import is_admin, launch_choices
-from bot.services import Services
+from bot.core.commands import Command, Help, Launch, ListEnvironments, Status, parse_command
+from bot.core.durations import parse_duration
+from bot.core.errors import NotAllowed, UsageError
+from bot.core.notices import Notice
+from bot.core.policy import launch_choices
+from bot.core.problems import Action
+from bot.core.problems import NotAllowed as Refused
+from bot.slack import wording
+from bot.slack.render import launch_form
 from bot.slack.replies import after_ack, answer_in_ack, run_and_reply
-from bot.states import State
+from bot.slack.services import Services
 
-__all__ = ["COMMAND", "execute", "register"]
+__all__ = ["COMMAND", "QUESTIONS", "execute", "register"]
 
 COMMAND = "/jupyterhub"
 # Commands that only read the database and the policy: answered in the ack itself when
@@ -47,10 +39,10 @@ async def jupyterhub_command(
     try:
         command = parse_command(body.get("text") or "")
     except UsageError as exc:
-        await ack(text=exc.user_message)
+        await ack(text=wording.describe(exc.problem))
         return
     if isinstance(command, Help):
-        await ack(text=USAGE)
+        await ack(text=wording.usage())
         return
     services: Services = context["services"]
     if isinstance(command, QUESTIONS):
@@ -63,7 +55,7 @@ async def jupyterhub_command(
 async def run_command(services: Services, command: Command, body: dict[str, Any], respond: AsyncRespond) -> None:
     """The command's work and its private reply."""
     user_id = body["user_id"]
-    work: Awaitable[dict[str, Any] | None]
+    work: Coroutine[Any, Any, Notice | None]
     if isinstance(command, Launch) and command.wants_form:
         work = open_launch_form(services, user_id, body["trigger_id"])
     else:
@@ -71,66 +63,26 @@ async def run_command(services: Services, command: Command, body: dict[str, Any]
     await run_and_reply(respond, work, session=services.http)
 
 
-async def open_launch_form(services: Services, user_id: str, trigger_id: str) -> None:
+async def open_launch_form(services: Services, user_id: str, trigger_id: str) -> Notice | None:
     actor = await services.actor(user_id)
     profiles, clusters = launch_choices(services.policy, actor)
     if not profiles or not clusters:
-        raise NotAllowed("You are not allowed to launch environments. Ask a platform admin to add you to a role.")
+        raise NotAllowed(Refused(Action.LAUNCH))
     await services.slack.views_open(
         trigger_id=trigger_id,
-        view=blocks.launch_form(
+        view=launch_form(
             profiles=[(name, services.policy.profiles[name].description) for name in profiles],
             clusters=clusters,
             lifetimes=[parse_duration(t) for t in FORM_LIFETIMES],
             default_lifetime=services.policy.defaults.lifetime,
         ),
     )
+    return None
 
 
-def launch_accepted(env_name: str, state: State, profile: str, cluster: str, lifetime: str) -> dict[str, Any]:
-    if state is State.PENDING_APPROVAL:
-        return blocks.text_message(
-            f":raised_hand: Your request for *{env_name}* (`{profile}` on `{cluster}`, {lifetime}) needs an "
-            "admin's approval. I'll message you when it is decided."
-        )
-    return blocks.text_message(
-        f":rocket: Launching *{env_name}* (`{profile}` on `{cluster}`, {lifetime}). "
-        "I'll send you the URL and login in a direct message when it is ready, usually within a few minutes."
-    )
-
-
-async def execute(services: Services, user_id: str, command: Command) -> dict[str, Any]:
-    """Run a parsed command for ``user_id`` and return the private reply."""
-    lifecycle = services.lifecycle
-    actor = await services.actor(user_id)
-    if isinstance(command, Launch):
-        env = await lifecycle.request_launch(actor, command)
-        return launch_accepted(env.name, env.state_enum, env.profile, env.cluster, format_duration(env.lifetime))
-    if isinstance(command, ListEnvironments):
-        envs = await lifecycle.list_environments(actor, everyone=command.all)
-        return blocks.environment_list(
-            envs,
-            show_owner=command.all,
-            admin_buttons=is_admin(services.policy, actor),
-            now=lifecycle.now(),
-        )
-    if isinstance(command, Status):
-        env, events = await lifecycle.status(actor, command.name)
-        return blocks.status(env, events, now=lifecycle.now())
-    if isinstance(command, Creds):
-        env = await lifecycle.send_credentials(actor, command.name)
-        return blocks.text_message(f":key: I sent the URL and login for *{env.name}* to you in a direct message.")
-    if isinstance(command, Extend):
-        env = await lifecycle.extend(actor, command.name, command.by)
-        assert env.expires_at is not None
-        return blocks.text_message(
-            f":hourglass_flowing_sand: *{env.name}* now expires {env.expires_at:%Y-%m-%d %H:%M} UTC "
-            f"(in {format_duration(env.expires_at - lifecycle.now())})."
-        )
-    if isinstance(command, Delete):
-        env = await lifecycle.delete_request(actor, command.name)
-        return blocks.delete_confirmation(env)
-    return blocks.text_message(USAGE)
+async def execute(services: Services, user_id: str, command: Command) -> Notice:
+    """Run a parsed command for ``user_id``; its answer for them."""
+    return await command.run(services.lifecycle, await services.actor(user_id))
 
 
 def register(app: AsyncApp) -> None:

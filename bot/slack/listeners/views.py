@@ -8,15 +8,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot import blocks
-from bot.commands import Launch
-from bot.durations import format_duration, parse_duration
-from bot.errors import BotError
-from bot.names import validate_env_name
-from bot.policy import Actor, grant_launch
-from bot.services import Services
-from bot.slack.listeners.commands import launch_accepted
+from bot.core.commands import Launch
+from bot.core.durations import DurationError, parse_duration
+from bot.core.errors import BotError
+from bot.core.names import validate_env_name
+from bot.core.notices import LaunchAccepted, Notice
+from bot.core.policy import Actor, grant_launch
+from bot.core.problems import InvalidDuration, InvalidName, NameTaken, Problem
+from bot.slack import blocks, wording
+from bot.slack.render import problem, render
 from bot.slack.replies import after_ack
+from bot.slack.services import Services
 
 __all__ = ["read_launch_form", "register"]
 
@@ -34,46 +36,37 @@ def _value(state: dict[str, Any], block_id: str) -> str:
     return str(element.get("value") or "").strip()
 
 
-def read_launch_form(state: dict[str, Any]) -> tuple[Launch | None, dict[str, str]]:
-    """The form's values as a launch request, or errors keyed by block id."""
-    errors: dict[str, str] = {}
+def read_launch_form(state: dict[str, Any]) -> tuple[Launch | None, dict[str, Problem]]:
+    """The form's values as a launch request, or problems keyed by block id."""
+    errors: dict[str, Problem] = {}
     name = _value(state, "name")
-    problem = validate_env_name(name)
-    if problem:
-        errors["name"] = problem[0].upper() + problem[1:] + "."
+    name_problem = validate_env_name(name)
+    if name_problem:
+        errors["name"] = InvalidName("launch", name, name_problem)
     lifetime = None
+    text = _value(state, "lifetime")
     try:
-        lifetime = parse_duration(_value(state, "lifetime"))
-    except ValueError as exc:
-        errors["lifetime"] = str(exc)
-    profile = _value(state, "profile") or None
-    cluster = _value(state, "cluster") or None
+        lifetime = parse_duration(text)
+    except DurationError as exc:
+        errors["lifetime"] = InvalidDuration("lifetime", text, exc.reason)
     if errors:
         return None, errors
+    profile = _value(state, "profile") or None
+    cluster = _value(state, "cluster") or None
     return Launch(name=name, profile=profile, cluster=cluster, lifetime=lifetime), {}
 
 
-async def _policy_errors(services: Services, actor: Actor, request: Launch) -> dict[str, str]:
+async def _policy_errors(services: Services, actor: Actor, request: Launch) -> dict[str, Problem]:
     try:
         grant_launch(
             services.policy, actor, profile=request.profile, cluster=request.cluster, lifetime=request.lifetime
         )
     except BotError as exc:
-        return {exc.field or "name": exc.user_message}
+        return {exc.field or "name": exc.problem}
     assert request.name is not None
-    if await services.lifecycle.name_in_use(actor.user_id, request.name):
-        return {"name": f"You already have an environment called {request.name}; pick another name."}
+    if await services.lifecycle.launches.name_in_use(actor.user_id, request.name):
+        return {"name": NameTaken(request.name)}
     return {}
-
-
-async def _checked(
-    services: Services, body: dict[str, Any], view: dict[str, Any]
-) -> tuple[Actor, Launch | None, dict[str, str]]:
-    request, errors = read_launch_form(view["state"]["values"])
-    actor = await services.actor(body["user"]["id"])
-    if request is not None:
-        errors = await _policy_errors(services, actor, request)
-    return actor, request, errors
 
 
 async def launch_form_submitted(
@@ -81,22 +74,27 @@ async def launch_form_submitted(
 ) -> None:
     """Inline field errors must come in the ack itself, so the form is checked first."""
     services: Services = context["services"]
-    actor, request, errors = await _checked(services, body, view)
+    request, errors = read_launch_form(view["state"]["values"])
+    actor = await services.actor(body["user"]["id"])
+    if request is not None:
+        errors = await _policy_errors(services, actor, request)
     if errors or request is None:
-        await ack(response_action="errors", errors=errors)
+        await ack(
+            response_action="errors", errors={field: wording.field_error(found) for field, found in errors.items()}
+        )
         return
     await ack()
     after_ack(context, _launch(services, actor, request))
 
 
 async def _launch(services: Services, actor: Actor, request: Launch) -> None:
+    answer: Notice
     try:
-        env = await services.lifecycle.request_launch(actor, request)
+        answer = LaunchAccepted(await services.lifecycle.launches.request(actor, request))
     except BotError as exc:
-        message = blocks.text_message(exc.user_message)
-    else:
-        message = launch_accepted(env.name, env.state_enum, env.profile, env.cluster, format_duration(env.lifetime))
-    await services.lifecycle.notifier.dm(actor.user_id, message)
+        await services.notifier.direct_message(actor.user_id, problem(exc.problem))
+        return
+    await services.notifier.direct_message(actor.user_id, render(answer))
 
 
 def register(app: AsyncApp) -> None:

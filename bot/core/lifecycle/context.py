@@ -1,0 +1,145 @@
+"""What every section of the lifecycle shares: the ports, the policy, the clock, this
+process's background work, and the few look-ups and sends they all need."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.clock import Clock
+from bot.core.environment import Environment, MessageRef
+from bot.core.errors import NotAllowed, NotFound
+from bot.core.notices import Notice
+from bot.core.policy import Actor, Policy, Verb, can, is_admin
+from bot.core.ports import Deployer, HubActivity, LaunchMetrics, Notifier, ReplyChannel, SecretRegistry, Store
+from bot.core.problems import Action, EnvironmentGone, NoSuchEnvironment
+from bot.core.problems import NotAllowed as Refused
+
+__all__ = ["SYSTEM", "UNCLAIMED", "Context", "Work", "default_worker_id"]
+
+log = logging.getLogger("bot.core.lifecycle")
+
+# The actor of changes the bot makes on its own.
+SYSTEM = "bot"
+# Columns that end a process's claim on an environment.
+UNCLAIMED: dict[str, Any] = {"worker": None, "worker_until": None}
+
+
+def default_worker_id() -> str:
+    """Names this process in work claims: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Work:
+    """This process's background work: tasks, the one concurrency limit on deploys and
+    teardowns, and claims on the environments being worked on (renewed by a heartbeat,
+    so another replica can resume the work once a claim lapses)."""
+
+    def __init__(self, *, worker_id: str, max_concurrent: int, claim_ttl: timedelta, clock: Clock) -> None:
+        self.worker_id = worker_id
+        self.limit = asyncio.Semaphore(max_concurrent)
+        self._claim_ttl = claim_ttl
+        self._clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight: set[str] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background; its failure is logged, never lost."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for all background work (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def claim(self) -> dict[str, Any]:
+        """Columns that mark an environment as being worked on by this process."""
+        return {"worker": self.worker_id, "worker_until": self._clock() + self._claim_ttl}
+
+    def claim_until(self) -> datetime:
+        return self._clock() + self._claim_ttl
+
+    @contextlib.contextmanager
+    def working_on(self, env_id: str) -> Iterator[None]:
+        self.in_flight.add(env_id)
+        try:
+            yield
+        finally:
+            self.in_flight.discard(env_id)
+
+
+@dataclass
+class Context:
+    store: Store
+    policy: Policy
+    deployer: Deployer
+    notifier: Notifier
+    activity: HubActivity
+    metrics: LaunchMetrics
+    secrets: SecretRegistry
+    clock: Clock
+    work: Work
+    deploy_timeout_seconds: int
+    # Ways back to where a launch was requested, while this process holds them.
+    replies: dict[str, ReplyChannel] = field(default_factory=dict)
+    # Reconciliation findings already reported to the admins by this process.
+    reported: set[str] = field(default_factory=set)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def require(self, actor: Actor, verb: Verb) -> None:
+        if not can(self.policy, actor, verb):
+            raise NotAllowed(Refused(Action(verb)))
+
+    def is_admin(self, actor: Actor) -> bool:
+        return is_admin(self.policy, actor)
+
+    async def environment(self, env_id: str) -> Environment:
+        env = await self.store.run(self.store.get, env_id)
+        if env is None:
+            raise NotFound(EnvironmentGone())
+        return env
+
+    async def own(self, actor: Actor, name: str) -> Environment:
+        """The actor's own environment called ``name`` (active, else the latest that ended)."""
+        env = await self.store.run(self.store.find_by_name, actor.user_id, name)
+        if env is None:
+            raise NotFound(NoSuchEnvironment(name))
+        return env
+
+    async def tell(self, user_id: str, notice: Notice, *, reply: ReplyChannel | None = None) -> MessageRef | None:
+        """Tell someone privately; a failure is logged, not raised (the work it reports is done)."""
+        try:
+            return await self.notifier.tell(user_id, notice, reply=reply)
+        except Exception:
+            log.exception("could not send %s to %s", type(notice).__name__, user_id)
+            return None
+
+    async def tell_admins(self, notice: Notice) -> MessageRef | None:
+        try:
+            return await self.notifier.tell_admins(notice)
+        except Exception:
+            log.exception("could not send %s to the admins", type(notice).__name__)
+            return None
+
+    async def revise(self, where: MessageRef, notice: Notice) -> None:
+        try:
+            await self.notifier.revise(where, notice)
+        except Exception:
+            log.exception("could not revise a message with %s", type(notice).__name__)

@@ -1,0 +1,178 @@
+"""Deploying an approved environment: namespace and hub through the deployer, the owner's
+progress message, the credentials, and a full roll-back when anything fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.core.environment import Environment, MessageRef
+from bot.core.errors import BotError
+from bot.core.lifecycle.context import SYSTEM, UNCLAIMED, Context, log
+from bot.core.notices import Credentials, DeployFailed, DeployProgress, DeployStep, OrphanFound
+from bot.core.ports import HubRequest
+from bot.core.problems import DeployTimedOut, Problem, UnexpectedFailure, to_record
+from bot.core.states import State
+
+__all__ = ["Deploys"]
+
+# Beyond the deployer's own timeout, the margin before the lifecycle gives up on it.
+_TIMEOUT_MARGIN_SECONDS = 60
+
+
+class Deploys:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def deploy(self, env_id: str) -> None:
+        """Deploy an approved environment (a no-op if it is no longer approved)."""
+        ctx = self.ctx
+        async with ctx.work.limit:
+            env = await ctx.store.run(
+                ctx.store.transition,
+                env_id,
+                State.APPROVED,
+                State.DEPLOYING,
+                actor=SYSTEM,
+                action="deploy",
+                **ctx.work.claim(),
+            )
+            if env is None:
+                log.info("environment %s is no longer approved; not deploying", env_id)
+                return
+            with ctx.work.working_on(env.id):
+                await self._deploy(env)
+
+    async def resume(self, env: Environment) -> None:
+        """Finish a deploy whose process died (this process has just claimed it)."""
+        async with self.ctx.work.limit:
+            with self.ctx.work.working_on(env.id):
+                await self._deploy(env)
+
+    def _request(self, env: Environment) -> HubRequest:
+        policy = self.ctx.policy
+        return HubRequest(
+            environment_id=env.id,
+            owner_id=env.owner_id,
+            name=env.name,
+            target=env.target,
+            profile=policy.profiles[env.profile],
+            cluster=policy.clusters[env.cluster],
+            idle_timeout=policy.defaults.idle_timeout,
+        )
+
+    async def _deploy(self, env: Environment) -> None:
+        ctx = self.ctx
+        progress = _Progress(ctx, env)
+        await progress.start()
+        started = time.monotonic()
+        log.info("deploying %s (%s) into %s/%s", env.id, env.name, env.cluster, env.namespace)
+        try:
+            deployed = await asyncio.wait_for(
+                ctx.deployer.deploy(self._request(env), progress.step),
+                timeout=ctx.deploy_timeout_seconds + _TIMEOUT_MARGIN_SECONDS,
+            )
+        except BotError as exc:
+            log.warning("deploy of %s failed: %r", env.id, exc.problem)
+            await self._roll_back(env, exc.problem, progress)
+            return
+        except TimeoutError:
+            await self._roll_back(env, DeployTimedOut(ctx.deploy_timeout_seconds), progress)
+            return
+        except Exception:
+            log.exception("deploy of %s failed unexpectedly", env.id)
+            await self._roll_back(env, UnexpectedFailure(), progress)
+            return
+        ctx.secrets.register(env.id, deployed.password)
+
+        now = ctx.now()
+        ready = await ctx.store.run(
+            ctx.store.transition,
+            env.id,
+            State.DEPLOYING,
+            State.READY,
+            actor=SYSTEM,
+            action="ready",
+            detail=deployed.url,
+            ready_at=now,
+            expires_at=now + env.lifetime,
+            url=deployed.url,
+            **UNCLAIMED,
+        )
+        if ready is None:
+            log.warning("environment %s left 'deploying' while we deployed it", env.id)
+            return
+        ctx.metrics.launch_finished("ready", time.monotonic() - started)
+        log.info("environment %s is ready at %s", env.id, deployed.url)
+        await progress.finish(deployed.url)
+        await self._send_credentials(ready, deployed.username, deployed.password)
+
+    async def _send_credentials(self, env: Environment, username: str, password: str) -> None:
+        ctx = self.ctx
+        try:
+            await ctx.notifier.tell(
+                env.owner_id, Credentials(env, username, password), reply=ctx.replies.pop(env.id, None)
+            )
+        except Exception:
+            log.exception("could not send the credentials of %s to its owner", env.id)
+            await ctx.store.run(ctx.store.record, env.id, actor=SYSTEM, action="delivery-failed")
+            return
+        await ctx.store.run(ctx.store.record, env.id, actor=SYSTEM, action="credentials-sent")
+
+    async def _roll_back(self, env: Environment, problem: Problem, progress: _Progress) -> None:
+        ctx = self.ctx
+        ctx.metrics.launch_finished("failed")
+        cleaned = True
+        try:
+            await ctx.deployer.teardown(env.target)
+        except Exception:
+            cleaned = False
+            log.exception("could not clean up after the failed deploy of %s", env.id)
+        await ctx.store.run(
+            ctx.store.transition,
+            env.id,
+            State.DEPLOYING,
+            State.FAILED,
+            actor=SYSTEM,
+            action="deploy-failed",
+            detail=type(problem).__name__,
+            last_error=to_record(problem),
+            **UNCLAIMED,
+        )
+        if not cleaned:
+            await ctx.tell_admins(OrphanFound(env.cluster, env.namespace, env.id))
+        await progress.fail(problem)
+        ctx.replies.pop(env.id, None)
+        await ctx.tell(env.owner_id, DeployFailed(env, problem, cleaned_up=cleaned))
+
+
+class _Progress:
+    """The owner's private message that follows a deploy step by step."""
+
+    def __init__(self, ctx: Context, env: Environment) -> None:
+        self._ctx = ctx
+        self._env = env
+        self._done: list[DeployStep] = [DeployStep.ACCEPTED]
+        self._where: MessageRef | None = None
+
+    async def _show(self, url: str | None = None, failure: Problem | None = None) -> None:
+        notice = DeployProgress(self._env, tuple(self._done), url=url, failure=failure)
+        if self._where is None:
+            self._where = await self._ctx.tell(self._env.owner_id, notice)
+        else:
+            await self._ctx.revise(self._where, notice)
+
+    async def start(self) -> None:
+        await self._show()
+
+    async def step(self, step: DeployStep) -> None:
+        self._done.append(step)
+        ctx = self._ctx
+        await ctx.store.run(ctx.store.record, self._env.id, actor=SYSTEM, action="progress", detail=step.value)
+        await self._show()
+
+    async def finish(self, url: str) -> None:
+        await self._show(url=url)
+
+    async def fail(self, problem: Problem) -> None:
+        await self._show(failure=problem)

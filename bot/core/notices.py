@@ -1,0 +1,268 @@
+"""What the core tells people, as data. A chat front-end renders each notice in its own
+words and markup (``bot/slack/render.py``); the core never builds a message.
+
+Two kinds:
+- *answers*, returned by a command or a button to the person who acted;
+- *messages*, sent by the core through the :class:`~bot.core.ports.Notifier` port, to
+  an environment's owner or to the admins, and sometimes revised later in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.core.environment import AuditEvent, Environment
+from bot.core.problems import Problem
+
+__all__ = [
+    "ApprovalDecided",
+    "ApprovalRequest",
+    "ApprovalWithdrawn",
+    "Credentials",
+    "CredentialsResent",
+    "CredentialsWithdrawn",
+    "DeleteConfirmation",
+    "Deleting",
+    "DeployFailed",
+    "DeployProgress",
+    "DeployStep",
+    "EnvironmentListing",
+    "Expiring",
+    "ExpiryWarning",
+    "Extended",
+    "Help",
+    "HubUnreachable",
+    "IdleWarning",
+    "Kept",
+    "LaunchAccepted",
+    "MissingRelease",
+    "Notice",
+    "OrphanFound",
+    "OrphanRemoved",
+    "Removal",
+    "RemovalReason",
+    "Removed",
+    "RequestDecided",
+    "StatusReport",
+]
+
+
+class Notice:
+    """Base of every notice."""
+
+
+# -- answers to the person who acted ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LaunchAccepted(Notice):
+    """The request is recorded; ``env.state`` says whether it waits for an admin."""
+
+    env: Environment
+
+
+@dataclass(frozen=True)
+class EnvironmentListing(Notice):
+    envs: Sequence[Environment]
+    everyone: bool
+    # The reader may expire environments (shows the admin's buttons).
+    admin: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class StatusReport(Notice):
+    env: Environment
+    events: Sequence[AuditEvent]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CredentialsResent(Notice):
+    env: Environment
+
+
+@dataclass(frozen=True)
+class Extended(Notice):
+    env: Environment
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DeleteConfirmation(Notice):
+    env: Environment
+
+
+@dataclass(frozen=True)
+class Deleting(Notice):
+    env: Environment
+
+
+@dataclass(frozen=True)
+class Expiring(Notice):
+    """An admin expired someone's environment; its owner is told separately."""
+
+    env: Environment
+
+
+@dataclass(frozen=True)
+class Kept(Notice):
+    env: Environment
+
+
+@dataclass(frozen=True)
+class OrphanRemoved(Notice):
+    namespace: str
+
+
+@dataclass(frozen=True)
+class Help(Notice):
+    """The usage of every command (:func:`bot.core.commands.usage_lines`)."""
+
+
+# -- messages the core sends --------------------------------------------------------------------
+
+
+class DeployStep(StrEnum):
+    """The steps of a deploy, in order; the deployer reports each one it finishes."""
+
+    ACCEPTED = "request accepted"
+    NAMESPACE_CREATED = "namespace created"
+    HUB_READY = "chart installed, hub ready"
+
+
+@dataclass(frozen=True)
+class DeployProgress(Notice):
+    """The owner's private progress message, revised in place as the deploy goes."""
+
+    env: Environment
+    done: tuple[DeployStep, ...]
+    url: str | None = None
+    failure: Problem | None = None
+
+
+@dataclass(frozen=True)
+class Credentials(Notice):
+    """The login of a ready hub. Only ever sent to its owner, privately."""
+
+    env: Environment
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CredentialsWithdrawn(Notice):
+    """Replaces a credentials message once the environment is gone."""
+
+    env: Environment
+
+
+@dataclass(frozen=True)
+class DeployFailed(Notice):
+    env: Environment
+    problem: Problem
+    # Everything the deploy created was removed (else the admins were asked to).
+    cleaned_up: bool
+
+
+@dataclass(frozen=True)
+class ApprovalRequest(Notice):
+    env: Environment
+
+
+@dataclass(frozen=True)
+class ApprovalDecided(Notice):
+    """Replaces the approval request in the admin channel."""
+
+    env: Environment
+    approved: bool
+    by: str
+
+
+@dataclass(frozen=True)
+class ApprovalWithdrawn(Notice):
+    """Replaces the approval request once its owner withdrew it."""
+
+    env: Environment
+
+
+@dataclass(frozen=True)
+class RequestDecided(Notice):
+    """Tells the requester what an admin decided."""
+
+    env: Environment
+    approved: bool
+    by: str
+
+
+class RemovalReason(StrEnum):
+    LIFETIME_ENDED = "lifetime-ended"
+    IDLE = "idle"
+    OWNER_DELETED = "owner-deleted"
+    ADMIN_DELETED = "admin-deleted"
+    ADMIN_EXPIRED = "admin-expired"
+    RESUMED = "resumed"
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Why an environment is being removed, and by whom."""
+
+    reason: RemovalReason
+    # The admin who acted, for the admin reasons; how long it was idle, for IDLE.
+    by: str = ""
+    idle_for: timedelta | None = None
+
+    @property
+    def audit_detail(self) -> str:
+        """The reason as the audit trail records it (plain facts, not a message)."""
+        if self.reason is RemovalReason.IDLE and self.idle_for is not None:
+            return f"idle for {int(self.idle_for.total_seconds())}s"
+        return f"{self.reason.value} by {self.by}" if self.by else self.reason.value
+
+
+@dataclass(frozen=True)
+class Removed(Notice):
+    env: Environment
+    removal: Removal
+
+
+@dataclass(frozen=True)
+class IdleWarning(Notice):
+    env: Environment
+    idle_for: timedelta
+    grace: timedelta
+
+
+@dataclass(frozen=True)
+class ExpiryWarning(Notice):
+    env: Environment
+    left: timedelta
+
+
+@dataclass(frozen=True)
+class HubUnreachable(Notice):
+    """For the admins: a hub's activity could not be read several times in a row."""
+
+    env: Environment
+    failures: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrphanFound(Notice):
+    """For the admins: a namespace of ours that no active environment owns."""
+
+    cluster: str
+    namespace: str
+    env_id: str
+
+
+@dataclass(frozen=True)
+class MissingRelease(Notice):
+    """For the admins: an environment recorded as ready whose namespace is gone."""
+
+    env: Environment

@@ -1,0 +1,184 @@
+"""The policy schema. Unknown keys are rejected so a typo never silently grants or denies."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from bot.core.durations import parse_duration
+from bot.core.names import validate_prefix
+
+__all__ = ["ClusterSpec", "Defaults", "Duration", "Policy", "Profile", "Role", "Verb"]
+
+Verb = Literal[
+    "launch",
+    "list",
+    "status",
+    "creds",
+    "extend",
+    "delete",
+    "approve",
+    "deny",
+    "expire",
+    "list-all",
+]
+
+_MEMBER = re.compile(r"(user:U[A-Z0-9]+|group:S[A-Z0-9]+|\*)")
+_CPU = re.compile(r"\d+(\.\d+)?|\d+m")
+_MEMORY = re.compile(r"\d+(\.\d+)?[KMGT]i?")
+_STORAGE = re.compile(r"[1-9]\d*(Mi|Gi|Ti)")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+
+
+def _to_timedelta(value: object) -> object:
+    if isinstance(value, str):
+        return parse_duration(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_to_timedelta)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Strict):
+    members: list[str] = Field(description="Slack IDs: 'user:U…', 'group:S…' (a user group), or '*' for everyone.")
+    allow: list[Verb] = Field(description="Verbs this role may use.")
+    profiles: list[str] = Field(default_factory=list, description="Profiles it may launch.")
+    clusters: list[str] = Field(default_factory=list, description="Clusters it may launch on.")
+    max_environments: int = Field(default=1, ge=0, description="Active environments per person.")
+    max_lifetime: Duration | None = Field(
+        default=None, description="Longest total lifetime from ready to expiry, extensions included."
+    )
+    max_extensions: int = Field(default=3, ge=0, description="How often an owner may extend.")
+    approval: Literal["none", "required"] = "none"
+
+    @field_validator("members")
+    @classmethod
+    def _members_are_ids(cls, members: list[str]) -> list[str]:
+        for member in members:
+            if not _MEMBER.fullmatch(member):
+                raise ValueError(f"'{member}' is not a member; use 'user:U…' or 'group:S…' (Slack IDs) or '*'")
+        return members
+
+
+class Profile(_Strict):
+    description: str = ""
+    image: str = Field(description="User server image, 'name:tag'.")
+    cpu: str = Field(description="CPU limit per user server, e.g. '1' or '500m'.")
+    memory: str = Field(description="Memory limit per user server, e.g. '2Gi'.")
+    storage: str | None = Field(default="10Gi", description="Home volume size; null for none.")
+    cpu_guarantee: str | None = None
+    memory_guarantee: str | None = None
+    max_users: int = Field(default=5, ge=1, description="User servers one environment may run.")
+
+    @field_validator("cpu", "cpu_guarantee")
+    @classmethod
+    def _cpu(cls, value: str | None) -> str | None:
+        if value is not None and not _CPU.fullmatch(value):
+            raise ValueError(f"'{value}' is not a CPU amount; use cores like '2' or '0.5', or millicores like '500m'")
+        return value
+
+    @field_validator("memory", "memory_guarantee")
+    @classmethod
+    def _memory(cls, value: str | None) -> str | None:
+        if value is not None and not _MEMORY.fullmatch(value):
+            raise ValueError(f"'{value}' is not a memory size; use a number with K, M, G or T (or Ki … Ti), like '2Gi'")
+        return value
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        if value is not None and not _STORAGE.fullmatch(value):
+            raise ValueError(f"'{value}' is not a volume size; use a whole number of Mi, Gi or Ti, like '10Gi'")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        name, _, tag = value.rpartition(":")
+        if not name or not tag or "/" in tag:
+            raise ValueError(f"'{value}' needs an explicit tag, like 'quay.io/jupyter/scipy-notebook:2025-06-02'")
+        return value
+
+
+class ClusterSpec(_Strict):
+    context: str | None = Field(
+        default=None, description="Kubeconfig context; omit for the current context or in-cluster."
+    )
+    base_domain: str | None = Field(
+        default=None, description="With a base domain, each hub gets an Ingress at <name>-<id>.<domain>."
+    )
+    ingress_class: str | None = None
+    tls_secret: str | None = Field(default=None, description="Wildcard TLS secret name for Ingresses.")
+    service_type: Literal["NodePort", "LoadBalancer", "ClusterIP"] = "NodePort"
+    public_address: str | None = Field(
+        default=None, description="Host to use in NodePort URLs instead of a node's address."
+    )
+    storage_class: str | None = Field(default=None, description="StorageClass for hub and user volumes.")
+
+    @field_validator("storage_class")
+    @classmethod
+    def _storage_class(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_SUBDOMAIN.fullmatch(value):
+            raise ValueError(f"'{value}' is not a StorageClass name (lowercase letters, digits, '-' and '.')")
+        return value
+
+
+class Defaults(_Strict):
+    lifetime: Duration = Field(default=timedelta(hours=8), description="Lifetime when a request names none.")
+    idle_timeout: Duration = Field(
+        default=timedelta(hours=2), description="No hub activity for this long earns an idle warning."
+    )
+    warn_before: Duration = Field(
+        default=timedelta(minutes=30), description="Time between the idle warning and the teardown."
+    )
+    expiry_warnings: list[Duration] = Field(
+        default_factory=lambda: [timedelta(hours=1), timedelta(minutes=10)],
+        description="Lead times before expiry at which the owner is warned.",
+    )
+    extend_by: Duration = Field(default=timedelta(hours=4), description="What `extend` adds when no duration is given.")
+    hub_failures_before_alert: int = Field(
+        default=3, ge=1, description="Failed activity reads in a row before the admins are alerted."
+    )
+    profile: str | None = None
+    cluster: str | None = None
+    namespace_prefix: str = "jh-"
+
+    @field_validator("namespace_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        problem = validate_prefix(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class Policy(_Strict):
+    roles: dict[str, Role] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    clusters: dict[str, ClusterSpec] = Field(default_factory=dict)
+    defaults: Defaults = Field(default_factory=Defaults)
+
+    def reference_problems(self) -> list[tuple[str, str]]:
+        """Cross-references the schema alone cannot check, as (path, problem) pairs."""
+        problems: list[tuple[str, str]] = []
+        for role_name, role in self.roles.items():
+            for profile in role.profiles:
+                if profile not in self.profiles:
+                    problems.append((f"roles.{role_name}.profiles", f"unknown profile '{profile}'"))
+            for cluster in role.clusters:
+                if cluster not in self.clusters:
+                    problems.append((f"roles.{role_name}.clusters", f"unknown cluster '{cluster}'"))
+            if "launch" in role.allow and (not role.profiles or not role.clusters):
+                problems.append((f"roles.{role_name}", "a role that allows 'launch' needs profiles and clusters"))
+        if self.defaults.profile and self.defaults.profile not in self.profiles:
+            problems.append(("defaults.profile", f"unknown profile '{self.defaults.profile}'"))
+        if self.defaults.cluster and self.defaults.cluster not in self.clusters:
+            problems.append(("defaults.cluster", f"unknown cluster '{self.defaults.cluster}'"))
+        return problems

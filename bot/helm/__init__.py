@@ -1,0 +1,1 @@
+"""The Kubernetes adapter: our chart, Helm (pyhelm3) and the Kubernetes API, per cluster."""

@@ -1,0 +1,429 @@
+"""Deploy and tear down one environment: a namespace, a Helm release of our chart, its URL.
+
+Every step is safe to repeat: an existing namespace of ours is reused, ``helm upgrade
+--install`` converges, a missing release or namespace counts as already removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+import pyhelm3
+import pyhelm3.errors as helm_errors
+import urllib3
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from bot.core.environment import Target
+from bot.core.errors import DeployError, InvalidChartValues
+from bot.core.notices import DeployStep
+from bot.core.ports import Deployed, HubRequest, Progress
+from bot.core.problems import (
+    ClusterUnreachable,
+    CredentialsUnreadable,
+    DeployTimedOut,
+    HelmFailed,
+    ImagePullFailed,
+    KubernetesRefused,
+    NamespaceNotOurs,
+    NamespaceNotRemoved,
+    NamespaceStillTerminating,
+    NoNodeAddress,
+    RightsNotEffective,
+    ValuesRefused,
+)
+from bot.helm import chart
+from bot.helm.chart import LABEL_ENVIRONMENT, LABEL_MANAGED_BY, MANAGED_BY
+from bot.helm.image_pulls import PullFailure, PullWatch, pull_failures
+from bot.helm.kube import ClusterConnection, ClusterConnections
+from bot.logs import redactor
+
+__all__ = [
+    "ACCESS_BINDING",
+    "EnvironmentAccess",
+    "HelmDeployer",
+    "access_binding",
+]
+
+log = logging.getLogger(__name__)
+
+_API_TIMEOUT = 15
+_POLL_SECONDS = 1.0
+
+
+ACCESS_BINDING = "jupyterhub-bot"
+
+
+@dataclass(frozen=True)
+class EnvironmentAccess:
+    """Rights the bot grants itself in each namespace it creates, and only there.
+
+    With least-privilege RBAC the bot holds no rights inside namespaces cluster-wide;
+    right after creating an environment's namespace it binds its own ServiceAccount
+    to ``cluster_role`` there, so Helm can install the chart."""
+
+    cluster_role: str
+    service_account_namespace: str
+    service_account: str
+
+
+def access_binding(namespace: str, access: EnvironmentAccess, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": ACCESS_BINDING, "namespace": namespace, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": access.cluster_role},
+        "subjects": [
+            {
+                "kind": "ServiceAccount",
+                "name": access.service_account,
+                "namespace": access.service_account_namespace,
+            }
+        ],
+    }
+
+
+# How Helm (Go's net/http) says the API server went away, in its error text.
+_UNREACHABLE_SIGNS = (
+    "cluster unreachable",
+    "connection refused",
+    "connection reset",
+    "no route to host",
+    "network is unreachable",
+    "i/o timeout",
+    "tls handshake timeout",
+)
+
+
+def _helm_problem(exc: helm_errors.Error, timeout_seconds: int, *, reachable: bool = True) -> DeployError:
+    """What Helm's failure means; ``reachable`` is whether the API server answers now.
+    Helm's own words are scrubbed of every registered secret before they are kept."""
+    stderr = redactor.scrub(exc.stderr.decode(errors="replace").strip())
+    lines = [line.removeprefix("Error: ").strip() for line in stderr.splitlines() if line.strip()]
+    detail = lines[-1] if lines else f"helm exited with {exc.returncode}"
+    if "schema" in stderr.lower():
+        return InvalidChartValues(ValuesRefused("; ".join(lines)))
+    lost = any(sign in stderr.lower() for sign in _UNREACHABLE_SIGNS)
+    if not reachable or lost or isinstance(exc, helm_errors.ConnectionError):
+        return DeployError(ClusterUnreachable())
+    if "context deadline exceeded" in stderr or "timed out" in stderr.lower():
+        return DeployError(DeployTimedOut(timeout_seconds))
+    return DeployError(HelmFailed(detail))
+
+
+def stop_helm(release: str, namespace: str) -> None:
+    """Ask the helm processes working on ``release`` to stop (SIGTERM: Helm cancels and exits).
+
+    Cancelling a pyhelm3 call is not enough: pyhelm3 starts helm through ``/bin/sh -c``
+    and terminates only that shell, and dash, Debian's /bin/sh, forks helm rather than
+    exec'ing it, so helm would go on waiting (up to the whole deploy timeout) while the
+    release is being removed under it."""
+    for process in psutil.Process().children(recursive=True):
+        try:
+            argv = process.cmdline()
+        except psutil.Error:
+            continue  # already gone, or not ours to read
+        if release in argv and _flag(argv, "--namespace") == namespace:
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+
+
+def _flag(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
+
+
+class HelmDeployer:
+    def __init__(
+        self,
+        connections: ClusterConnections,
+        *,
+        chart_ref: str,
+        chart_version: str = "",
+        timeout_seconds: int = 600,
+        access: EnvironmentAccess | None = None,
+        image_pull_grace_seconds: float = 60,
+    ) -> None:
+        self._connections = connections
+        self._chart_ref = chart_ref
+        self._chart_version = chart_version or None
+        self._timeout = timeout_seconds
+        self._access = access
+        self._image_pull_grace = image_pull_grace_seconds
+        self._charts: dict[str, pyhelm3.Chart] = {}
+
+    async def _chart(self, conn: ClusterConnection) -> pyhelm3.Chart:
+        if conn.name not in self._charts:
+            self._charts[conn.name] = await conn.helm.get_chart(self._chart_ref, version=self._chart_version)
+        return self._charts[conn.name]
+
+    async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
+        target = request.target
+        hub_secrets = chart.HubSecrets.generate()
+        # Registered before Helm runs, so not even Helm's error output can leak them.
+        redactor.register(target.namespace, *hub_secrets)
+        values = chart.build_values(request, hub_secrets)
+        labels = chart.managed_labels(request.environment_id, request.owner_id)
+        conn = await self._connections.get(target.cluster)
+        try:
+            await self._ensure_namespace(conn, target.namespace, labels)
+            if self._access is not None:
+                await self._grant_access(conn, target.namespace, self._access, labels)
+            await progress(DeployStep.NAMESPACE_CREATED)
+            helm_chart = await self._chart(conn)
+            # A bot killed mid-install leaves the release pending; Helm refuses to touch it
+            # until it is rolled back or removed, which this does (nothing if all is well).
+            await conn.helm.get_proceedable_revision(
+                target.release, namespace=target.namespace, timeout=f"{self._timeout}s"
+            )
+            await self._install_watching_pulls(
+                conn,
+                target,
+                conn.helm.install_or_upgrade_release(
+                    target.release,
+                    helm_chart,
+                    values,
+                    namespace=target.namespace,
+                    create_namespace=False,
+                    wait=True,
+                    timeout=f"{self._timeout}s",
+                ),
+            )
+            await progress(DeployStep.HUB_READY)
+            url = await self._url(conn, target)
+        except helm_errors.Error as exc:
+            raise _helm_problem(exc, self._timeout, reachable=await self._reachable(target.cluster)) from None
+        except ApiException as exc:
+            raise DeployError(KubernetesRefused(exc.status or 0, str(exc.reason), "deploying")) from None
+        except urllib3.exceptions.HTTPError:
+            raise DeployError(ClusterUnreachable()) from None
+        return Deployed(url=url, username=chart.ADMIN_USER, password=hub_secrets.admin_password)
+
+    async def _install_watching_pulls(
+        self, conn: ClusterConnection, target: Target, install: Coroutine[Any, Any, object]
+    ) -> None:
+        """Run Helm's install-and-wait; stop it early if an image cannot be pulled."""
+        installing = asyncio.ensure_future(install)
+        watching = asyncio.ensure_future(self._first_pull_failure(conn, target.namespace))
+        try:
+            await asyncio.wait((installing, watching), return_when=asyncio.FIRST_COMPLETED)
+            if installing.done():
+                installing.result()
+                return
+            failure = watching.result()
+            log.warning(
+                "image %s of pod %s in %s cannot be pulled (%s)",
+                failure.image,
+                failure.pod,
+                target.namespace,
+                failure.reason,
+            )
+            raise DeployError(ImagePullFailed(failure.image, failure.reason, failure.container))
+        finally:
+            watching.cancel()
+            if not installing.done():
+                stop_helm(target.release, target.namespace)
+                installing.cancel()
+            await asyncio.gather(installing, watching, return_exceptions=True)
+
+    async def _first_pull_failure(self, conn: ClusterConnection, namespace: str) -> PullFailure:
+        watch = PullWatch(self._image_pull_grace)
+        while True:
+            await asyncio.sleep(_POLL_SECONDS)
+            try:
+                response: Any = await asyncio.to_thread(
+                    conn.core.list_namespaced_pod, namespace, _request_timeout=_API_TIMEOUT, _preload_content=False
+                )
+                pods = json.loads(response.data)["items"]
+            except (ApiException, urllib3.exceptions.HTTPError, ValueError, KeyError):
+                continue  # an unreachable API server is Helm's to report
+            failure = watch.observe(pull_failures(pods))
+            if failure is not None:
+                return failure
+
+    async def _reachable(self, cluster: str) -> bool:
+        try:
+            await asyncio.wait_for(self.check(cluster), 10)
+        except Exception:
+            return False
+        return True
+
+    async def teardown(self, target: Target) -> None:
+        conn = await self._connections.get(target.cluster)
+        try:
+            namespace: Any = await asyncio.to_thread(
+                conn.core.read_namespace, target.namespace, _request_timeout=_API_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return  # already gone, and the release with it
+            raise DeployError(KubernetesRefused(exc.status or 0, str(exc.reason), "reading the namespace")) from None
+        if not (namespace.status and namespace.status.phase == "Terminating"):
+            if self._access is not None:
+                # A deploy may have died between creating the namespace and binding us in it.
+                await self._grant_access(conn, target.namespace, self._access, {LABEL_MANAGED_BY: MANAGED_BY})
+            try:
+                await conn.helm.uninstall_release(
+                    target.release, namespace=target.namespace, wait=True, timeout=f"{self._timeout}s"
+                )
+            except helm_errors.Error as exc:
+                stderr = exc.stderr.decode(errors="replace").strip()
+                if "not found" not in stderr.lower():
+                    raise DeployError(HelmFailed(redactor.scrub(stderr), removing=True)) from None
+        await self._delete_namespace(conn, target.namespace)
+        redactor.forget(target.namespace)
+
+    async def credentials(self, target: Target) -> tuple[str, str]:
+        password = await self._secret_value(target, chart.ADMIN_PASSWORD_KEY)
+        redactor.register(target.namespace, password)
+        return chart.ADMIN_USER, password
+
+    async def hub_token(self, target: Target) -> str:
+        """The bot's read-only API token for the hub (activity only)."""
+        token = await self._secret_value(target, chart.BOT_API_TOKEN_KEY)
+        redactor.register(target.namespace, token)
+        return token
+
+    async def _secret_value(self, target: Target, key: str) -> str:
+        conn = await self._connections.get(target.cluster)
+        try:
+            secret: Any = await asyncio.to_thread(
+                conn.core.read_namespaced_secret,
+                chart.hub_secret_name(target.release),
+                target.namespace,
+                _request_timeout=_API_TIMEOUT,
+            )
+        except ApiException as exc:
+            raise DeployError(CredentialsUnreadable()) from exc
+        return base64.b64decode(secret.data[key]).decode()
+
+    async def check(self, cluster: str) -> None:
+        conn = await self._connections.get(cluster)
+        await asyncio.to_thread(k8s.VersionApi(conn.core.api_client).get_code, _request_timeout=5)
+
+    async def managed_namespaces(self, cluster: str) -> dict[str, str]:
+        conn = await self._connections.get(cluster)
+        found: Any = await asyncio.to_thread(
+            conn.core.list_namespace,
+            label_selector=f"{LABEL_MANAGED_BY}={MANAGED_BY}",
+            _request_timeout=_API_TIMEOUT,
+        )
+        # A namespace being deleted is on its way out, not an orphan.
+        return {
+            ns.metadata.name: (ns.metadata.labels or {}).get(LABEL_ENVIRONMENT, "")
+            for ns in found.items
+            if not (ns.status and ns.status.phase == "Terminating")
+        }
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def _ensure_namespace(self, conn: ClusterConnection, name: str, labels: dict[str, str]) -> None:
+        body = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels))
+        try:
+            await asyncio.to_thread(conn.core.create_namespace, body, _request_timeout=_API_TIMEOUT)
+            return
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        existing: Any = await asyncio.to_thread(conn.core.read_namespace, name, _request_timeout=_API_TIMEOUT)
+        if (existing.metadata.labels or {}).get(LABEL_MANAGED_BY) != MANAGED_BY:
+            raise DeployError(NamespaceNotOurs(name))
+        if existing.status and existing.status.phase == "Terminating":
+            raise DeployError(NamespaceStillTerminating(name))
+
+    async def _grant_access(
+        self, conn: ClusterConnection, namespace: str, access: EnvironmentAccess, labels: dict[str, str]
+    ) -> None:
+        # The client takes a plain dict as well as its model classes.
+        body: Any = access_binding(namespace, access, labels)
+        try:
+            await asyncio.to_thread(
+                conn.rbac.create_namespaced_role_binding, namespace, body, _request_timeout=_API_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        await self._until_allowed(conn, namespace)
+
+    async def _until_allowed(self, conn: ClusterConnection, namespace: str) -> None:
+        """A new RoleBinding takes a moment to reach the API server's authorizer; ask until it has."""
+        review: Any = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"namespace": namespace, "verb": "list", "resource": "secrets"}},
+        }
+        deadline = time.monotonic() + 30
+        while True:
+            answer: Any = await asyncio.to_thread(
+                conn.authorization.create_self_subject_access_review, review, _request_timeout=_API_TIMEOUT
+            )
+            if answer.status.allowed:
+                return
+            if time.monotonic() > deadline:
+                raise DeployError(RightsNotEffective())
+            await asyncio.sleep(_POLL_SECONDS / 4)
+
+    async def _delete_namespace(self, conn: ClusterConnection, name: str) -> None:
+        try:
+            await asyncio.to_thread(conn.core.delete_namespace, name, _request_timeout=_API_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            if exc.status != 409:  # 409: it is already being deleted; wait for it below
+                raise DeployError(
+                    KubernetesRefused(exc.status or 0, str(exc.reason), "deleting the namespace")
+                ) from None
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline:
+            try:
+                await asyncio.to_thread(conn.core.read_namespace, name, _request_timeout=_API_TIMEOUT)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return
+                raise
+            await asyncio.sleep(_POLL_SECONDS)
+        raise DeployError(NamespaceNotRemoved(name, self._timeout))
+
+    async def _url(self, conn: ClusterConnection, target: Target) -> str:
+        spec = conn.spec
+        if spec.base_domain:
+            ingress: Any = await asyncio.to_thread(
+                conn.networking.read_namespaced_ingress,
+                target.release,
+                target.namespace,
+                _request_timeout=_API_TIMEOUT,
+            )
+            host = ingress.spec.rules[0].host
+            return f"{'https' if spec.tls_secret else 'http'}://{host}/"
+        service: Any = await asyncio.to_thread(
+            conn.core.read_namespaced_service,
+            chart.public_service_name(target.release),
+            target.namespace,
+            _request_timeout=_API_TIMEOUT,
+        )
+        if service.spec.type == "LoadBalancer" and service.status.load_balancer.ingress:
+            entry = service.status.load_balancer.ingress[0]
+            return f"http://{entry.hostname or entry.ip}/"
+        if service.spec.type == "ClusterIP":
+            return f"http://{service.metadata.name}.{target.namespace}.svc/"
+        node_port = next(p.node_port for p in service.spec.ports if p.node_port)
+        return f"http://{await self._node_address(conn)}:{node_port}/"
+
+    async def _node_address(self, conn: ClusterConnection) -> str:
+        if conn.spec.public_address:
+            return conn.spec.public_address
+        nodes: Any = await asyncio.to_thread(conn.core.list_node, _request_timeout=_API_TIMEOUT)
+        for kind in ("ExternalIP", "ExternalDNS", "InternalIP", "Hostname"):
+            for node in nodes.items:
+                for address in node.status.addresses or []:
+                    if address.type == kind:
+                        return str(address.address)
+        raise DeployError(NoNodeAddress())

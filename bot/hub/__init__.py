@@ -1,0 +1,1 @@
+"""The JupyterHub adapter: reading a hub's activity through its REST API."""

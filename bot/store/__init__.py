@@ -1,0 +1,1 @@
+"""The database adapter: SQLModel tables, the compare-and-set store, Alembic migrations."""
