@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.core.environment import MessageRef, Target
+from bot.core.environment import Environment, MessageRef, Target
 from bot.core.errors import DeployError
 from bot.core.notices import DeployStep, Notice
 from bot.core.ports import Deployed, HubRequest, Progress, ReplyChannel
@@ -129,3 +129,20 @@ class CountingMetrics:
 
     def teardown_finished(self, outcome: str) -> None:
         self.teardowns.append(outcome)
+
+
+@dataclass
+class ScriptedActivity:
+    """Hub activity as a test says it is: a time, ``None`` (never used), or an exception to raise."""
+
+    latest: dict[str, datetime | Exception | None] = field(default_factory=dict)
+    forgotten: list[str] = field(default_factory=list)
+
+    async def latest_activity(self, env: Environment) -> datetime | None:
+        answer = self.latest.get(env.id)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def forget(self, env: Environment) -> None:
+        self.forgotten.append(env.id)

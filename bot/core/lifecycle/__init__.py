@@ -109,8 +109,7 @@ class Lifecycle:
             self.work.spawn(self.deploys.deploy(env.id))
             resumed += 1
         for env in await ctx.store.run(ctx.store.abandoned, [State.DEPLOYING, State.EXPIRING], ctx.now()):
-            claimed = await ctx.store.run(
-                ctx.store.update_if,
+            claimed = await ctx.update_if(
                 env.id,
                 {"state": env.state, "worker": env.worker, "worker_until": env.worker_until},
                 self.work.claim(),

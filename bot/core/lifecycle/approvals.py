@@ -22,8 +22,7 @@ class Approvals:
     async def decide(self, actor: Actor, env_id: str, *, approve: bool) -> Environment:
         ctx = self.ctx
         ctx.require(actor, "approve" if approve else "deny")
-        decided = await ctx.store.run(
-            ctx.store.transition,
+        decided = await ctx.transition(
             env_id,
             State.PENDING_APPROVAL,
             State.APPROVED if approve else State.DENIED,

@@ -22,6 +22,7 @@ from bot.core.policy import Actor, Policy, Verb, can, is_admin
 from bot.core.ports import Deployer, HubActivity, LaunchMetrics, Notifier, ReplyChannel, SecretRegistry, Store
 from bot.core.problems import Action, EnvironmentGone, NoSuchEnvironment
 from bot.core.problems import NotAllowed as Refused
+from bot.core.states import State
 
 __all__ = ["SYSTEM", "UNCLAIMED", "Context", "Work", "default_worker_id"]
 
@@ -122,6 +123,23 @@ class Context:
         if env is None:
             raise NotFound(NoSuchEnvironment(name))
         return env
+
+    async def transition(
+        self, env_id: str, expected: State, target: State, *, actor: str, action: str, **changes: Any
+    ) -> Environment | None:
+        """The store's compare-and-set move from ``expected`` to ``target`` (``None``: lost the race)."""
+        return await self.store.run(
+            self.store.transition, env_id, expected, target, actor=actor, action=action, **changes
+        )
+
+    async def update_if(
+        self, env_id: str, expected: dict[str, Any], values: dict[str, Any], *, actor: str, action: str, **audit: Any
+    ) -> Environment | None:
+        """The store's compare-and-set on any columns (``None``: lost the race)."""
+        return await self.store.run(self.store.update_if, env_id, expected, values, actor=actor, action=action, **audit)
+
+    async def record(self, env_id: str, *, actor: str, action: str, detail: str = "") -> None:
+        await self.store.run(self.store.record, env_id, actor=actor, action=action, detail=detail)
 
     async def tell(self, user_id: str, notice: Notice, *, reply: ReplyChannel | None = None) -> MessageRef | None:
         """Tell someone privately; a failure is logged, not raised (the work it reports is done)."""

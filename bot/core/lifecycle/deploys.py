@@ -28,8 +28,7 @@ class Deploys:
         """Deploy an approved environment (a no-op if it is no longer approved)."""
         ctx = self.ctx
         async with ctx.work.limit:
-            env = await ctx.store.run(
-                ctx.store.transition,
+            env = await ctx.transition(
                 env_id,
                 State.APPROVED,
                 State.DEPLOYING,
@@ -86,8 +85,7 @@ class Deploys:
         ctx.secrets.register(env.id, deployed.password)
 
         now = ctx.now()
-        ready = await ctx.store.run(
-            ctx.store.transition,
+        ready = await ctx.transition(
             env.id,
             State.DEPLOYING,
             State.READY,
@@ -115,9 +113,9 @@ class Deploys:
             )
         except Exception:
             log.exception("could not send the credentials of %s to its owner", env.id)
-            await ctx.store.run(ctx.store.record, env.id, actor=SYSTEM, action="delivery-failed")
+            await ctx.record(env.id, actor=SYSTEM, action="delivery-failed")
             return
-        await ctx.store.run(ctx.store.record, env.id, actor=SYSTEM, action="credentials-sent")
+        await ctx.record(env.id, actor=SYSTEM, action="credentials-sent")
 
     async def _roll_back(self, env: Environment, problem: Problem, progress: _Progress) -> None:
         ctx = self.ctx
@@ -128,8 +126,7 @@ class Deploys:
         except Exception:
             cleaned = False
             log.exception("could not clean up after the failed deploy of %s", env.id)
-        await ctx.store.run(
-            ctx.store.transition,
+        await ctx.transition(
             env.id,
             State.DEPLOYING,
             State.FAILED,
@@ -168,7 +165,7 @@ class _Progress:
     async def step(self, step: DeployStep) -> None:
         self._done.append(step)
         ctx = self._ctx
-        await ctx.store.run(ctx.store.record, self._env.id, actor=SYSTEM, action="progress", detail=step.value)
+        await ctx.record(self._env.id, actor=SYSTEM, action="progress", detail=step.value)
         await self._show()
 
     async def finish(self, url: str) -> None:

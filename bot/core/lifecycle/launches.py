@@ -44,8 +44,7 @@ class Launches:
         if reply is not None:
             ctx.replies[env.id] = reply
         if not grant.approval_required:
-            approved = await ctx.store.run(
-                ctx.store.transition,
+            approved = await ctx.transition(
                 env.id,
                 State.REQUESTED,
                 State.APPROVED,
@@ -57,8 +56,7 @@ class Launches:
                 ctx.work.spawn(self.deploys.deploy(env.id))
                 return approved
             return await ctx.environment(env.id)
-        pending = await ctx.store.run(
-            ctx.store.transition,
+        pending = await ctx.transition(
             env.id,
             State.REQUESTED,
             State.PENDING_APPROVAL,
@@ -69,8 +67,7 @@ class Launches:
             return await ctx.environment(env.id)
         posted = await ctx.tell_admins(ApprovalRequest(pending))
         if posted is not None:
-            await ctx.store.run(
-                ctx.store.update_if,
+            await ctx.update_if(
                 env.id,
                 {"state": State.PENDING_APPROVAL},
                 {"approval_channel": posted.conversation, "approval_ts": posted.message},

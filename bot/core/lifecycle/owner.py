@@ -57,7 +57,7 @@ class OwnerActions:
         username, password = await ctx.deployer.credentials(env.target)
         ctx.secrets.register(env.id, password)
         await ctx.notifier.tell(actor.user_id, Credentials(env, username, password))
-        await ctx.store.run(ctx.store.record, env.id, actor=actor.user_id, action="credentials-sent")
+        await ctx.record(env.id, actor=actor.user_id, action="credentials-sent")
         return env
 
     async def extend(self, actor: Actor, name: str, by: timedelta | None) -> Environment:
@@ -89,8 +89,7 @@ class OwnerActions:
                 raise LifetimeTooLong(
                     PastMaxLifetime(env.name, int(limits.max_lifetime.total_seconds()), int(latest.timestamp()))
                 )
-        extended = await ctx.store.run(
-            ctx.store.update_if,
+        extended = await ctx.update_if(
             env.id,
             {"state": State.READY, "extensions": env.extensions},
             {"expires_at": new_expiry, "extensions": env.extensions + 1, "warnings_sent": ""},
@@ -108,8 +107,7 @@ class OwnerActions:
         env = await ctx.environment(env_id)
         if env.owner_id != actor.user_id and not ctx.is_admin(actor):
             raise NotAllowed(Refused(Action.KEEP_OTHERS))
-        kept = await ctx.store.run(
-            ctx.store.update_if,
+        kept = await ctx.update_if(
             env.id,
             {"state": State.READY},
             {"idle_warned_at": None, "last_activity_at": ctx.now()},
@@ -139,8 +137,7 @@ class OwnerActions:
             Removal(RemovalReason.OWNER_DELETED) if own else Removal(RemovalReason.ADMIN_DELETED, by=actor.user_id)
         )
         if env.state in (State.PENDING_APPROVAL, State.APPROVED):
-            withdrawn = await ctx.store.run(
-                ctx.store.transition,
+            withdrawn = await ctx.transition(
                 env.id,
                 env.state,
                 State.DELETED,
@@ -186,8 +183,6 @@ class AdminActions:
         await ctx.deployer.teardown(Target(cluster=cluster, namespace=namespace, release=namespace))
         env_id = namespaces[namespace]
         if env_id:
-            await ctx.store.run(
-                ctx.store.record, env_id, actor=actor.user_id, action="orphan-removed", detail=namespace
-            )
+            await ctx.record(env_id, actor=actor.user_id, action="orphan-removed", detail=namespace)
         ctx.reported.discard(f"orphan:{cluster}/{namespace}")
         return namespace

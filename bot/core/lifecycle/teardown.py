@@ -20,8 +20,7 @@ class Teardowns:
     async def expire(self, env_id: str, *, actor: str, removal: Removal) -> Environment | None:
         """Start removing a ready environment; ``None`` if it is not ready (already going)."""
         ctx = self.ctx
-        env = await ctx.store.run(
-            ctx.store.transition,
+        env = await ctx.transition(
             env_id,
             State.READY,
             State.EXPIRING,
@@ -57,10 +56,9 @@ class Teardowns:
             # The claim lapses once we stop working on it, so a later resume retries.
             log.exception("teardown of %s failed; it stays 'expiring' and is retried", env.id)
             ctx.metrics.teardown_finished("failed")
-            await ctx.store.run(ctx.store.record, env.id, actor=SYSTEM, action="teardown-failed")
+            await ctx.record(env.id, actor=SYSTEM, action="teardown-failed")
             return
-        done = await ctx.store.run(
-            ctx.store.transition,
+        done = await ctx.transition(
             env.id,
             State.EXPIRING,
             State.DELETED,

@@ -99,8 +99,7 @@ class Watch:
                 return "removed"
             return None
         elif env.idle_warned_at is None and idle_for >= defaults.idle_timeout:
-            warned = await ctx.store.run(
-                ctx.store.update_if,
+            warned = await ctx.update_if(
                 env.id,
                 {"state": State.READY, "idle_warned_at": None},
                 {**changes, "idle_warned_at": now},
@@ -114,8 +113,7 @@ class Watch:
             return "warned"
 
         if changes:
-            await ctx.store.run(
-                ctx.store.update_if,
+            await ctx.update_if(
                 env.id,
                 {"state": State.READY, "idle_warned_at": env.idle_warned_at},
                 changes,
@@ -127,8 +125,7 @@ class Watch:
 
     async def _hub_failed(self, env: Environment, reason: str) -> None:
         ctx = self.ctx
-        updated = await ctx.store.run(
-            ctx.store.update_if,
+        updated = await ctx.update_if(
             env.id,
             {"state": State.READY, "hub_failures": env.hub_failures},
             {"hub_failures": env.hub_failures + 1},
@@ -161,8 +158,7 @@ class Watch:
                 continue
             # Every lead already passed is marked at once, so a late sweep sends one message, not several.
             marked = sent | {str(int(lead.total_seconds())) for lead in leads if left <= lead}
-            won = await ctx.store.run(
-                ctx.store.update_if,
+            won = await ctx.update_if(
                 env.id,
                 {"state": State.READY, "warnings_sent": env.warnings_sent},
                 {"warnings_sent": ",".join(sorted(marked, key=int))},

@@ -1,7 +1,6 @@
 """Policy as data: who may do what, with which profiles, clusters, quotas and lifetimes."""
 
 from bot.core.policy.decide import (
-    ADMIN_VERBS,
     Actor,
     ExtensionLimits,
     LaunchGrant,
@@ -16,7 +15,6 @@ from bot.core.policy.load import PolicyLoadError, load_policy
 from bot.core.policy.model import ClusterSpec, Defaults, Policy, Profile, Role, Verb
 
 __all__ = [
-    "ADMIN_VERBS",
     "Actor",
     "ClusterSpec",
     "Defaults",

@@ -10,7 +10,6 @@ from bot.core.errors import LifetimeTooLong, NotAllowed, UsageError
 from bot.core.policy.model import Policy, Role, Verb
 
 __all__ = [
-    "ADMIN_VERBS",
     "Actor",
     "ExtensionLimits",
     "LaunchGrant",
@@ -23,7 +22,6 @@ __all__ = [
     "roles_of",
 ]
 
-ADMIN_VERBS: frozenset[Verb] = frozenset({"approve", "deny", "expire", "list-all"})
 
 
 @dataclass(frozen=True)
