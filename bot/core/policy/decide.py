@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class Actor:
     """Who clicked or typed: a Slack user ID and the user groups they belong to."""
