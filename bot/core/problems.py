@@ -162,7 +162,10 @@ class InvalidDuration(Problem):
 
 @dataclass(frozen=True)
 class NotAllowed(Problem):
+    """``help``: where to ask for the right, as the policy's operators wrote it."""
+
     action: Action
+    help: str = ""
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ _DURATION_PROBLEMS = {
 }
 
 _REFUSALS = {
-    p.Action.LAUNCH: "You are not allowed to launch environments. Ask a platform admin to add you to a role.",
+    p.Action.LAUNCH: "You are not allowed to launch environments.",
     p.Action.LIST: "You are not allowed to list environments.",
     p.Action.LIST_ALL: "Only platform admins may list everyone's environments.",
     p.Action.STATUS: "You are not allowed to see environment status.",
@@ -202,8 +202,8 @@ def describe(problem: p.Problem) -> str:
             )
         case p.InvalidDuration(where=where):
             return f"`{where}`: {duration_problem(problem)}."
-        case p.NotAllowed(action=action):
-            return _REFUSALS[action]
+        case p.NotAllowed(action=action, help=help_):
+            return f"{_REFUSALS[action]} {escape(help_)}" if help_ else _REFUSALS[action]
         case p.UnknownChoice(kind=kind, requested=requested, allowed=allowed):
             return f"There is no {kind} called `{outside(requested, 80)}`. Yours: {_choices(allowed)}."
         case p.ChoiceNotAllowed(kind=kind, requested=requested, allowed=allowed):

@@ -36,7 +36,7 @@ def test_deny_by_default(policy) -> None:  # type: ignore[no-untyped-def]
     assert not any(can(policy, NOBODY, verb) for verb in ("launch", "list", "approve", "expire"))
     with pytest.raises(NotAllowed) as refused:
         grant_launch(policy, NOBODY, profile=None, cluster=None, lifetime=None)
-    assert refused.value.problem == problems.NotAllowed(problems.Action.LAUNCH)
+    assert refused.value.problem == problems.NotAllowed(problems.Action.LAUNCH, help=policy.defaults.access_help)
     assert "not allowed to launch" in describe(refused.value.problem)
 
 

@@ -109,7 +109,7 @@ def grant_launch(
     """Decide a launch request. Raises a :class:`BotError` subclass that explains a refusal."""
     launchers = [role for role in roles_of(policy, actor) if "launch" in role.allow]
     if not launchers:
-        raise NotAllowed(problems.NotAllowed(problems.Action.LAUNCH))
+        raise NotAllowed(problems.NotAllowed(problems.Action.LAUNCH, help=policy.defaults.access_help))
     allowed_profiles = list(dict.fromkeys(p for role in launchers for p in role.profiles))
     chosen_profile = _pick("profile", profile, policy.defaults.profile, set(policy.profiles), allowed_profiles)
     with_profile = [role for role in launchers if chosen_profile in role.profiles]

@@ -149,6 +149,11 @@ class Defaults(_Strict):
     profile: str | None = None
     cluster: str | None = None
     namespace_prefix: str = "jh-"
+    access_help: str = Field(
+        default="Ask a platform admin to add you to a role.",
+        max_length=300,
+        description="Told to anyone refused a launch: where to ask for access (a channel, a team).",
+    )
 
     @field_validator("namespace_prefix")
     @classmethod

@@ -67,7 +67,7 @@ async def open_launch_form(services: Services, user_id: str, trigger_id: str) ->
     actor = await services.actor(user_id)
     profiles, clusters = launch_choices(services.policy, actor)
     if not profiles or not clusters:
-        raise NotAllowed(Refused(Action.LAUNCH))
+        raise NotAllowed(Refused(Action.LAUNCH, help=services.policy.defaults.access_help))
     await services.slack.views_open(
         trigger_id=trigger_id,
         view=launch_form(
