@@ -24,7 +24,7 @@ import aiohttp
 
 from bench.common import machine, summary
 from bench.processes import REPO, bot_process, emulator_process, free_port
-from tests.support.slack_emulator import sign
+from bot.sandbox.emulator import sign
 
 POLICIES = REPO / "tests" / "contract" / "policies"
 USERS = [f"U{i:06d}" for i in range(100)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.states import State
+from bot.sandbox.emulator import ApiCall
 from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, STUDENT, ContractBot, assert_acked
-from tests.support.slack_emulator import ApiCall
 
 
 async def _ready(bot: ContractBot, name: str = "lab") -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.core.states import State
+from bot.sandbox.emulator import ApiCall
 from tests.contract.conftest import NOBODY, RESEARCHER, STUDENT, ContractBot, assert_acked
-from tests.support.slack_emulator import ApiCall
 
 
 def _has_password(call: ApiCall) -> bool:

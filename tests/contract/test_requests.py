@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from tests.contract.conftest import STUDENT, ContractBot, assert_acked
 
@@ -82,3 +83,12 @@ async def test_unknown_button_is_acknowledged_without_error(bot: ContractBot) ->
         }
     )
     assert reply.status in (200, 404)
+
+
+async def test_the_emulator_refuses_a_message_over_slacks_limits_as_slack_does(bot: ContractBot) -> None:
+    client = bot.runtime.services.slack
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_postMessage(channel="C1", text="many", blocks=[{"type": "divider"}] * 51)
+    assert refused.value.response["error"] == "invalid_blocks"
+    assert [r.method for r in bot.slack.refused] == ["chat.postMessage"]
+    bot.slack.refused.clear()  # seen, and expected here

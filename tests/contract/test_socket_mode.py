@@ -10,8 +10,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config import load_settings
 from bot.runtime import build_runtime
+from bot.sandbox.emulator import SlackEmulator
 from tests.contract.conftest import GROUPS, POLICIES, STUDENT, assert_acked
-from tests.support.slack_emulator import SlackEmulator
 from tests.support.stand_ins import InMemoryDeployer, MutableClock
 
 
@@ -43,6 +43,7 @@ async def socket_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackEmulator, InMem
         await handler.close_async()  # type: ignore[no-untyped-call]
         await runtime.close()
         await slack.stop()
+    slack.assert_nothing_refused()
 
 
 async def test_launch_over_socket_mode_delivers_credentials_by_dm(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.emulator import SlackEmulator
 from tests.contract.conftest import ADMIN, GROUPS, NOBODY, RESEARCHER, STUDENT
 from tests.contract.conftest import POLICIES as CONTRACT_POLICIES
 from tests.support.bot_harness import SIGNING_SECRET, BotUnderTest, running_bot
-from tests.support.slack_emulator import SlackEmulator
 from tests.support.stand_ins import InMemoryDeployer
 
 __all__ = ["ADMIN", "GROUPS", "NOBODY", "RESEARCHER", "STUDENT"]
@@ -35,3 +35,4 @@ async def slack() -> AsyncIterator[SlackEmulator]:
     await emulator.start()
     yield emulator
     await emulator.stop()
+    emulator.assert_nothing_refused()

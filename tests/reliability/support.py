@@ -29,10 +29,10 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.core.environment import Environment
 from bot.core.states import ACTIVE_STATES
+from bot.sandbox.emulator import SlackEmulator
 from bot.store.sql import SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, assert_acked, cluster_policy
 from tests.support.cluster import LocalCluster
-from tests.support.slack_emulator import SlackEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 CHARTS = Path(__file__).resolve().parent / "charts"

@@ -32,6 +32,7 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.core.notices import Removal, RemovalReason
 from bot.core.states import State
+from bot.sandbox.emulator import ApiCall
 from bot.slack.wording import failure_reason
 from tests.reliability.support import (
     assert_served_as_usual,
@@ -43,7 +44,6 @@ from tests.reliability.support import (
 from tests.support.bot_harness import ADMIN_CHANNEL, BotUnderTest, assert_acked, cluster_policy, running_bot
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
-from tests.support.slack_emulator import ApiCall
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.cluster

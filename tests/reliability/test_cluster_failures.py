@@ -25,6 +25,7 @@ import yaml
 
 from bot.core.states import State
 from bot.helm.deployer import _helm_problem
+from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.slack.wording import describe, failure_reason
 from tests.reliability.support import (
     CHARTS,
@@ -42,7 +43,6 @@ from tests.reliability.support import (
 from tests.support.bot_harness import assert_acked
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
-from tests.support.slack_emulator import ApiCall, SlackEmulator
 
 OWNER = "U0UNLUCKY"
 DM = "D0UNLUCKY"

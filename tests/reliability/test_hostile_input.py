@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 
 from bot.core.commands import Help, parse_command
 from bot.core.errors import UsageError
+from bot.sandbox.emulator import TEAM_ID, ApiCall
 from bot.slack import blocks
 from bot.slack.listeners.commands import QUESTIONS
 from bot.slack.wording import GENERIC_FAILURE, describe, usage
 from tests.reliability.conftest import ADMIN, NOBODY, RESEARCHER, STUDENT
 from tests.support.bot_harness import BotUnderTest, assert_acked
-from tests.support.slack_emulator import TEAM_ID, ApiCall
 
 FUZZ = settings(
     # FUZZ_EXAMPLES=1000 for a longer hunt; the suite keeps it small.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.states import State
+from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.slack import blocks
 from tests.reliability.support import (
     BotProcess,
@@ -30,7 +31,6 @@ from tests.reliability.support import (
 from tests.support.bot_harness import assert_acked
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, helm_releases, namespace_exists
-from tests.support.slack_emulator import ApiCall, SlackEmulator
 
 pytestmark = pytest.mark.cluster
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.states import State
+from bot.sandbox.emulator import SlackEmulator
 from bot.slack import blocks
 from tests.reliability.support import (
     Database,
@@ -24,7 +25,6 @@ from tests.reliability.support import (
 from tests.support.bot_harness import assert_acked
 from tests.support.cluster import LocalCluster
 from tests.support.kube import core_api, namespace_exists
-from tests.support.slack_emulator import SlackEmulator
 
 pytestmark = pytest.mark.cluster
 

@@ -32,11 +32,11 @@ from sqlmodel import Session, col, select
 from bot.core.environment import AuditEvent, Environment
 from bot.core.states import State
 from bot.jobs import JOBS_LEASE
+from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
 from tests.support.processes import bot_process, free_port
-from tests.support.slack_emulator import ApiCall, SlackEmulator
 
 pytestmark = pytest.mark.cluster
 
@@ -165,6 +165,7 @@ async def deployment(database_url: str, cluster: LocalCluster, tmp: Path) -> Asy
         finally:
             # Stop the bots (in threads: stopping waits, and the emulator must keep answering).
             await asyncio.gather(*(asyncio.to_thread(r.stack.close) for r in deployment.replicas))
+    slack.assert_nothing_refused()
 
 
 async def start_replicas(deployment: Deployment, *names: str) -> list[Replica]:

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.config import load_settings
 from bot.core.environment import Environment
 from bot.runtime import ClusterDeployer, Runtime, build_runtime
-from tests.support.slack_emulator import SlackEmulator, SlackReply
+from bot.sandbox.emulator import SlackEmulator, SlackReply
 from tests.support.stand_ins import MutableClock
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -131,6 +131,7 @@ async def running_bot(
         # Close the pooled connections now: on PostgreSQL they would pile up test after test.
         await runtime.close()
         await slack.stop()
+    slack.assert_nothing_refused()
 
 
 def base_url(bot: BotUnderTest) -> str:

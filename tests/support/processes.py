@@ -48,7 +48,7 @@ def wait_http(url: str, timeout: float = 60, *, process: subprocess.Popen[bytes]
 def emulator_process(groups: Mapping[str, list[str]]) -> Iterator[str]:
     """A Slack emulator in its own process; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.slack_emulator", "--groups", json.dumps(dict(groups))],
+        [sys.executable, "-m", "bot.sandbox.emulator", "--groups", json.dumps(dict(groups))],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,

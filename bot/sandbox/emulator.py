@@ -8,6 +8,11 @@ Towards the bot it plays both of Slack's roles:
 
 Nothing in the bot or in Bolt is patched: the bot is configured with
 ``SLACK_API_URL`` pointing here, exactly as an operator would point it at Slack.
+
+Like Slack, it refuses payloads over Block Kit's documented limits
+(:mod:`bot.slack.limits`): ``invalid_blocks`` for messages, ``invalid_arguments`` for
+views, HTTP 400 on a ``response_url``. Every refusal is also kept in :attr:`refused`,
+so a test (or the sandbox page) sees what a real workspace would have dropped.
 """
 
 from __future__ import annotations
@@ -27,10 +32,17 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-__all__ = ["ApiCall", "SlackEmulator", "SlackReply", "sign"]
+from bot.slack.limits import Surface, violations
+
+__all__ = ["ApiCall", "Refusal", "SlackEmulator", "SlackReply", "sign"]
 
 TEAM_ID = "T0TEST"
+APP_ID = "A0TEST"
+BOT_ID = "B0TEST"
 BOT_USER = "UBOT"
+# Methods whose payload is a message, and those whose payload is a view.
+_MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+_VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
 
 
 def sign(signing_secret: str, timestamp: str, body: bytes) -> str:
@@ -74,6 +86,15 @@ class SlackReply:
         return self.body
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A payload Slack would have refused, and why."""
+
+    method: str
+    problems: list[str]
+    args: dict[str, Any]
+
+
 @dataclass
 class _Failure:
     status: int
@@ -87,6 +108,12 @@ class SlackEmulator:
     groups: dict[str, list[str]] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
     bot_url: str = ""
+    # users.info answers, by user ID; anyone not listed is a full member of the workspace.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    team_id: str = TEAM_ID
+    enterprise_id: str = ""
+    app_id: str = APP_ID
+    refused: list[Refusal] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -130,6 +157,12 @@ class SlackEmulator:
         """Make the next ``times`` calls of ``method`` fail (HTTP ``status``, or ok=false ``error``)."""
         self._failures[method] = _Failure(status=status, remaining=times, error=error)
 
+    def assert_nothing_refused(self) -> None:
+        """Fail if the bot sent anything Slack would have refused."""
+        if self.refused:
+            detail = "\n".join(f"  {r.method}: {'; '.join(r.problems[:5])}" for r in self.refused[:10])
+            raise AssertionError(f"Slack would have refused {len(self.refused)} payload(s):\n{detail}")
+
     def hold(self, method: str) -> asyncio.Event:
         """Keep every call of ``method`` waiting for its answer until the returned event is set."""
         gate = asyncio.Event()
@@ -159,6 +192,19 @@ class SlackEmulator:
         gate = self._holds.get(method)
         if gate is not None:
             await gate.wait()
+        refused = self._refusal(method, args)
+        if refused is not None:
+            self.refused.append(refused)
+            await self._record(f"{method}!refused", args)
+            error = "invalid_arguments" if method in _VIEW_METHODS else "invalid_blocks"
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": error,
+                    "errors": refused.problems,
+                    "response_metadata": {"messages": refused.problems},
+                }
+            )
         failure = self._failures.get(method)
         if failure and failure.remaining > 0:
             failure.remaining -= 1
@@ -173,19 +219,60 @@ class SlackEmulator:
         await self._record(method, args)
         return web.json_response(self._answer(method, args))
 
+    @staticmethod
+    def _refusal(method: str, args: dict[str, Any]) -> Refusal | None:
+        """What Slack would refuse in a call's payload (``None`` if nothing)."""
+        if method in _MESSAGE_METHODS:
+            problems = violations(args, "message")
+        elif method in _VIEW_METHODS and isinstance(args.get("view"), dict):
+            view = args["view"]
+            surface: Surface = "home" if view.get("type") == "home" else "modal"
+            problems = violations(view, surface)
+        else:
+            return None
+        return Refusal(method, problems, args) if problems else None
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        """``users.info``'s user object: a full member unless :attr:`users` says otherwise."""
+        base: dict[str, Any] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": user_id.lower(),
+            "deleted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+        }
+        if self.enterprise_id:
+            base["enterprise_user"] = {"enterprise_id": self.enterprise_id, "id": user_id}
+        return {**base, **self.users.get(user_id, {})}
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         if method == "auth.test":
-            return {
+            identity: dict[str, Any] = {
                 "ok": True,
                 "url": "https://test.slack.com/",
                 "team": "Test",
                 "user": "jupyterhub",
-                "team_id": TEAM_ID,
+                "team_id": self.team_id,
                 "user_id": BOT_USER,
-                "bot_id": "B0TEST",
+                "bot_id": BOT_ID,
                 "is_enterprise_install": False,
             }
+            if self.enterprise_id:
+                identity["enterprise_id"] = self.enterprise_id
+            return identity
+        if method == "bots.info":
+            if args.get("bot") != BOT_ID:
+                return {"ok": False, "error": "bot_not_found"}
+            return {"ok": True, "bot": {"id": BOT_ID, "app_id": self.app_id, "user_id": BOT_USER, "name": "jupyterhub"}}
+        if method == "users.info":
+            user_id = str(args.get("user", ""))
+            if not user_id.startswith(("U", "W")):
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": self._user(user_id)}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http://", "ws://") + "/socket"}
         if method == "conversations.open":
@@ -210,6 +297,11 @@ class SlackEmulator:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         payload = await request.json()
+        problems = violations(payload, "message")
+        if problems:
+            self.refused.append(Refusal("response_url", problems, payload))
+            await self._record("response_url!refused", dict(payload, _token=request.match_info["token"]))
+            return web.Response(status=400, text="invalid_blocks")
         await self._record("response_url", dict(payload, _token=request.match_info["token"]))
         return web.Response(text="ok")
 
@@ -223,7 +315,7 @@ class SlackEmulator:
             {
                 "type": "hello",
                 "num_connections": 1,
-                "connection_info": {"app_id": "A0TEST"},
+                "connection_info": {"app_id": self.app_id},
                 "debug_info": {"host": "emulator", "approximate_connection_time": 3600},
             }
         )
@@ -261,7 +353,9 @@ class SlackEmulator:
         ack = await asyncio.wait_for(future, timeout)
         response = ack.get("payload")
         body = json.dumps(response) if isinstance(response, dict) else str(response or "")
-        return SlackReply(200, body, time.monotonic() - started)
+        reply = SlackReply(200, body, time.monotonic() - started)
+        self._check_ack(reply)
+        return reply
 
     # -- waiting on what the bot did ---------------------------------------------------------
 
@@ -319,7 +413,22 @@ class SlackEmulator:
         started = time.monotonic()
         async with self._session.post(self.bot_url, data=body, headers=request_headers) as response:
             text = await response.text()
-            return SlackReply(response.status, text, time.monotonic() - started)
+        reply = SlackReply(response.status, text, time.monotonic() - started)
+        self._check_ack(reply)
+        return reply
+
+    def _check_ack(self, reply: SlackReply) -> None:
+        """An acknowledgement that carries a message is held to the same limits as a post."""
+        if reply.status != 200 or not reply.body.startswith("{"):
+            return
+        try:
+            payload = json.loads(reply.body)
+        except ValueError:
+            return
+        if isinstance(payload, dict) and ("blocks" in payload or "text" in payload):
+            problems = violations(payload, "message")
+            if problems:
+                self.refused.append(Refusal("ack", problems, payload))
 
     async def send_json(self, payload: dict[str, Any], **kwargs: Any) -> SlackReply:
         """An Events API delivery: a signed JSON body."""
@@ -335,7 +444,7 @@ class SlackEmulator:
     ) -> SlackReply:
         form = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "team_domain": "test",
             "channel_id": channel_id,
             "channel_name": "general",
@@ -343,7 +452,7 @@ class SlackEmulator:
             "user_name": user_id.lower(),
             "command": "/jupyterhub",
             "text": text,
-            "api_app_id": "A0TEST",
+            "api_app_id": self.app_id,
             "is_enterprise_install": "false",
             "response_url": self._response_url_for(),
             "trigger_id": f"{next(self._ts)}.trigger",
@@ -390,9 +499,9 @@ class SlackEmulator:
             }
         payload = {
             "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
-            "api_app_id": "A0TEST",
+            "team": {"id": self.team_id, "domain": "test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
+            "api_app_id": self.app_id,
             "token": "legacy-verification-token",
             "container": container,
             "trigger_id": f"{next(self._ts)}.trigger",
@@ -420,12 +529,12 @@ class SlackEmulator:
         """Submit a modal the bot opened, with ``values`` as Slack's ``view.state.values``."""
         payload = {
             "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
-            "api_app_id": "A0TEST",
+            "team": {"id": self.team_id, "domain": "test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
+            "api_app_id": self.app_id,
             "token": "legacy-verification-token",
             "trigger_id": f"{next(self._ts)}.trigger",
-            "view": dict(view, id="V0FORM", team_id=TEAM_ID, state={"values": values}, hash="1.abc"),
+            "view": dict(view, id="V0FORM", team_id=self.team_id, state={"values": values}, hash="1.abc"),
             "response_urls": [],
         }
         if self.socket_mode:
