@@ -28,7 +28,9 @@ from bot.logs import redactor
 from bot.metrics import Metrics
 from bot.slack.app import build_app, build_client
 from bot.slack.groups import GroupDirectory
+from bot.slack.identity import Workspace
 from bot.slack.notifier import SlackNotifier
+from bot.slack.people import People
 from bot.slack.services import Services
 from bot.slack.web import make_web_app
 from bot.store.sql import SqlStore, make_engine
@@ -76,6 +78,16 @@ class Runtime:
             self.settings.slack_signing_secret,
             metrics=self.metrics,
             readiness=self.readiness,
+        )
+
+    async def identify(self) -> None:
+        """Learn from Slack which installation we are; requests are refused until we know."""
+        installation = await self.services.workspace.learn(self.services.slack)
+        log.info(
+            "installed as app %s in workspace %s%s",
+            installation.app_id,
+            installation.team_id,
+            f" (organisation {installation.enterprise_id})" if installation.enterprise_id else "",
         )
 
     async def start_jobs(self) -> AsyncIOScheduler:
@@ -155,8 +167,11 @@ def build_runtime(
         deploy_timeout_seconds=settings.deploy_timeout_seconds,
         claim_ttl=timedelta(seconds=settings.lease_seconds),
     )
+    workspace = Workspace()
     services = Services(
         lifecycle=lifecycle,
+        workspace=workspace,
+        people=People(client, workspace),
         groups=GroupDirectory(client, referenced_groups(policy)),
         notifier=notifier,
         slack=client,
@@ -190,6 +205,7 @@ async def _until_stopped() -> None:
 
 
 async def run_http(runtime: Runtime) -> None:
+    await runtime.identify()
     runner = web.AppRunner(runtime.web_app())
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=runtime.settings.port)  # noqa: S104
@@ -206,6 +222,7 @@ async def run_http(runtime: Runtime) -> None:
 async def run_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    await runtime.identify()
     handler = AsyncSocketModeHandler(runtime.bolt, runtime.settings.slack_app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     log.info("connected to Slack in Socket Mode")

@@ -18,10 +18,12 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "AccountNotEligible",
     "Action",
     "AlreadyDecided",
     "BadArguments",
     "ChangedConcurrently",
+    "ChatUnavailable",
     "ChoiceNotAllowed",
     "ClusterNotConfigured",
     "ClusterUnreachable",
@@ -166,6 +168,18 @@ class NotAllowed(Problem):
 
     action: Action
     help: str = ""
+
+
+@dataclass(frozen=True)
+class AccountNotEligible(Problem):
+    """The account itself may not use the bot: ``kind`` is guest, external, deactivated or bot."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class ChatUnavailable(Problem):
+    """The chat service did not answer a question the bot cannot go on without."""
 
 
 @dataclass(frozen=True)

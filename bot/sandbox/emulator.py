@@ -440,8 +440,15 @@ class SlackEmulator:
         return f"{self.base_url}/response/{next(self._ts)}"
 
     async def slash_command(
-        self, user_id: str, text: str, *, channel_id: str = "CGENERAL", **kwargs: Any
+        self,
+        user_id: str,
+        text: str,
+        *,
+        channel_id: str = "CGENERAL",
+        fields: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> SlackReply:
+        """``/jupyterhub <text>`` typed by ``user_id``; ``fields`` replace what Slack would send."""
         form = {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
@@ -456,6 +463,7 @@ class SlackEmulator:
             "is_enterprise_install": "false",
             "response_url": self._response_url_for(),
             "trigger_id": f"{next(self._ts)}.trigger",
+            **(fields or {}),
         }
         token = form["response_url"].rsplit("/", 1)[1]
         if self.socket_mode:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -14,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import wording
 from bot.slack.listeners import register_listeners
 from bot.slack.services import Services
 
@@ -39,6 +41,22 @@ def build_app(
     client: AsyncWebClient,
     signing_secret: str | None,
 ) -> AsyncApp:
+
+    async def this_installation_only(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Requests from another workspace or app do nothing, in HTTP and Socket Mode alike.
+
+        Runs before Bolt's own authorization, so a stranger's request costs no Slack call."""
+        refusal = services.workspace.refusal(body)
+        if refusal is not None:
+            log.warning("refused a request from outside this installation: %s", refusal)
+            if "command" in body:
+                return BoltResponse(status=200, body={"response_type": "ephemeral", "text": wording.FOREIGN_WORKSPACE})
+            return BoltResponse(status=403, body={"error": "not for this installation"})
+        context["services"] = services
+        return await next()
+
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -47,12 +65,8 @@ def build_app(
         # Listeners ack and hand their work to a background task (replies.after_ack), so
         # the response goes out when the listener returns, without Bolt's ack polling.
         process_before_response=True,
+        before_authorize=this_installation_only,
     )
-
-    @app.middleware
-    async def provide_services(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
-        context["services"] = services
-        return await next()
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.errors import NotAllowed
 from bot.core.lifecycle import Lifecycle
 from bot.core.policy import Actor, Policy
+from bot.core.problems import AccountNotEligible, ChatUnavailable
 from bot.slack.groups import GroupDirectory
+from bot.slack.identity import Workspace
 from bot.slack.notifier import SlackNotifier
+from bot.slack.people import AccountKind, People, SlackUnavailable
 
 __all__ = ["Services"]
 
@@ -18,6 +22,8 @@ __all__ = ["Services"]
 @dataclass(frozen=True)
 class Services:
     lifecycle: Lifecycle
+    workspace: Workspace
+    people: People
     groups: GroupDirectory
     notifier: SlackNotifier
     # The bot's Web API client with pooled connections, and that pool itself.
@@ -29,4 +35,12 @@ class Services:
         return self.lifecycle.policy
 
     async def actor(self, user_id: str) -> Actor:
+        """The person behind ``user_id`` as the policy sees them; raises for an account that may
+        not use the bot at all, or when Slack cannot tell who it is."""
+        try:
+            kind = await self.people.kind(user_id)
+        except SlackUnavailable:
+            raise NotAllowed(ChatUnavailable()) from None
+        if kind is not AccountKind.MEMBER:
+            raise NotAllowed(AccountNotEligible(kind.value))
         return Actor(user_id=user_id, groups=await self.groups.groups_of(user_id))

@@ -36,6 +36,7 @@ GENERIC_FAILURE = (
     "Something went wrong on our side and nothing was changed. The admins can see the details in the logs."
 )
 NOTHING_ACTIVE = "Nothing active. Start one with `/jupyterhub launch`."
+FOREIGN_WORKSPACE = "This JupyterHub bot serves another Slack workspace; nothing was done."
 
 # The longest piece of outside text (Helm output, an argument) quoted in one message.
 EXTERNAL_TEXT_LIMIT = 600
@@ -141,6 +142,13 @@ _REFUSALS = {
     p.Action.APPROVE_OWN: "You cannot decide your own request; another admin has to. Nothing was changed.",
 }
 
+_ACCOUNTS = {
+    "guest": "Guest accounts cannot use this bot here. Ask a platform admin if you need it.",
+    "external": "This bot serves its own workspace only; accounts from other organisations cannot use it.",
+    "deactivated": "This account is deactivated and cannot use the bot.",
+    "bot": "Bots and apps cannot use this bot.",
+}
+
 _WRONG_STATE = {
     p.Action.EXPIRE: "there is nothing to expire",
     p.Action.DELETE: "it cannot be deleted now",
@@ -204,6 +212,10 @@ def describe(problem: p.Problem) -> str:
             return f"`{where}`: {duration_problem(problem)}."
         case p.NotAllowed(action=action, help=help_):
             return f"{_REFUSALS[action]} {escape(help_)}" if help_ else _REFUSALS[action]
+        case p.AccountNotEligible(kind=kind):
+            return _ACCOUNTS.get(kind, _ACCOUNTS["bot"])
+        case p.ChatUnavailable():
+            return "Slack is not answering the bot right now, so nothing was done. Please try again in a minute."
         case p.UnknownChoice(kind=kind, requested=requested, allowed=allowed):
             return f"There is no {kind} called `{outside(requested, 80)}`. Yours: {_choices(allowed)}."
         case p.ChoiceNotAllowed(kind=kind, requested=requested, allowed=allowed):

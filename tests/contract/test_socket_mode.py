@@ -33,6 +33,7 @@ async def socket_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackEmulator, InMem
     )
     deployer = InMemoryDeployer()
     runtime = build_runtime(settings, deployer=deployer, clock=MutableClock(), http_mode=False)
+    await runtime.identify()
     handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     await slack.wait_for_socket()
@@ -76,3 +77,12 @@ async def test_buttons_over_socket_mode(socket_bot: tuple[SlackEmulator, InMemor
     assert_acked(await slack.click(STUDENT, "delete_confirmed", env_id))
     await slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob)
     assert deployer.teardowns and deployer.teardowns[0].namespace.startswith("jh-clicky-")
+
+
+async def test_a_command_from_another_workspace_does_nothing_over_socket_mode(
+    socket_bot: tuple[SlackEmulator, InMemoryDeployer],
+) -> None:
+    slack, deployer = socket_bot
+    reply = await slack.slash_command(STUDENT, "launch stranger", fields={"team_id": "T0OTHERORG"})
+    assert "serves another Slack workspace" in reply.text
+    assert deployer.deploys == [] and not slack.find("response_url")

@@ -117,6 +117,7 @@ async def running_bot(
     )
     clock = clock or MutableClock()
     runtime = build_runtime(settings, deployer=deployer, clock=clock)
+    await runtime.identify()
     runner = web.AppRunner(runtime.web_app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,0 +1,80 @@
+"""A stranger in a real workspace: other workspaces and apps, guests, outsiders, deactivated
+accounts, replays and self-approval get nowhere (issue #11), over signed HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.states import State
+from bot.slack import blocks
+from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, RESEARCHER, STUDENT, ContractBot, assert_acked
+
+
+def _work_done(bot: ContractBot, before: int) -> list[str]:
+    """Web API calls the bot made after the first ``before`` (none means it did nothing)."""
+    return [c.method for c in bot.slack.calls[before:]]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"team_id": "T0OTHERORG"},
+        {"api_app_id": "A0NOTOURS"},
+        {"enterprise_id": "E0OTHER"},
+        {"team_id": "T0OTHERORG", "enterprise_id": "E0OTHER", "api_app_id": "A0NOTOURS"},
+    ],
+    ids=["other-team", "other-app", "other-enterprise", "all-three"],
+)
+async def test_a_signed_command_from_another_installation_does_nothing(
+    bot: ContractBot, fields: dict[str, str]
+) -> None:
+    before = len(bot.slack.calls)
+    reply = await bot.slack.slash_command(STUDENT, "launch stranger", fields=fields)
+    assert_acked(reply)
+    assert "serves another Slack workspace" in reply.text
+    await bot.settle()
+    assert bot.maybe_environment(STUDENT, "stranger") is None
+    assert _work_done(bot, before) == []
+
+
+async def test_a_button_from_another_installation_is_403_and_changes_nothing(bot: ContractBot) -> None:
+    assert_acked(await bot.slack.slash_command(RESEARCHER, "launch wanted"))
+    [request] = await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
+    env = bot.environment(RESEARCHER, "wanted")
+    bot.slack.app_id = "A0NOTOURS"
+    refused = await bot.slack.click(ADMIN, blocks.ACTION_APPROVE, env.id, message=request)
+    assert refused.status == 403
+    bot.slack.app_id = "A0TEST"
+    await bot.settle()
+    assert bot.environment(RESEARCHER, "wanted").state is State.PENDING_APPROVAL
+
+
+@pytest.mark.parametrize(
+    ("profile", "said"),
+    [
+        ({"is_restricted": True}, "Guest accounts"),
+        ({"is_ultra_restricted": True}, "Guest accounts"),
+        ({"team_id": "T0PARTNER"}, "accounts from other organisations"),
+        ({"deleted": True}, "deactivated"),
+        ({"is_bot": True}, "Bots and apps"),
+    ],
+    ids=["guest", "single-channel-guest", "slack-connect", "deactivated", "bot"],
+)
+async def test_accounts_that_may_not_use_the_bot_are_refused_before_anything_happens(
+    bot: ContractBot, profile: dict[str, object], said: str
+) -> None:
+    bot.slack.users[STUDENT] = profile
+    before = len(bot.slack.calls)
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch sneaky"))
+    [answer] = await bot.slack.wait_for("response_url")
+    assert said in answer.args["text"]
+    await bot.settle()
+    assert bot.maybe_environment(STUDENT, "sneaky") is None
+    # Only the look-ups and the answer: no message, DM, form or admin post.
+    assert set(_work_done(bot, before)) <= {"users.info", "usergroups.users.list", "auth.test", "response_url"}
+
+
+async def test_account_look_ups_are_cached_briefly(bot: ContractBot) -> None:
+    for _ in range(3):
+        assert_acked(await bot.slack.slash_command(STUDENT, "list"))
+    assert len(bot.slack.find("users.info", lambda c: c.args.get("user") == STUDENT)) == 1
