@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import aiohttp
@@ -78,7 +78,11 @@ class Runtime:
             self.settings.slack_signing_secret,
             metrics=self.metrics,
             readiness=self.readiness,
+            first_sighting=self.first_sighting,
         )
+
+    async def first_sighting(self, signature: str, until: datetime) -> bool:
+        return await self.store.run(self.store.first_sighting, signature, until)
 
     async def identify(self) -> None:
         """Learn from Slack which installation we are; requests are refused until we know."""

@@ -449,7 +449,19 @@ class SlackEmulator:
         **kwargs: Any,
     ) -> SlackReply:
         """``/jupyterhub <text>`` typed by ``user_id``; ``fields`` replace what Slack would send."""
-        form = {
+        form = self.command_form(user_id, text, channel_id=channel_id, fields=fields)
+        token = form["response_url"].rsplit("/", 1)[1]
+        if self.socket_mode:
+            reply = await self.socket_send("slash_commands", form)
+        else:
+            reply = await self.send(form, **kwargs)
+        return dataclasses.replace(reply, response_token=token)
+
+    def command_form(
+        self, user_id: str, text: str, *, channel_id: str = "CGENERAL", fields: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """The fields Slack posts for ``/jupyterhub <text>``."""
+        return {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
             "team_domain": "test",
@@ -465,12 +477,6 @@ class SlackEmulator:
             "trigger_id": f"{next(self._ts)}.trigger",
             **(fields or {}),
         }
-        token = form["response_url"].rsplit("/", 1)[1]
-        if self.socket_mode:
-            reply = await self.socket_send("slash_commands", form)
-        else:
-            reply = await self.send(form, **kwargs)
-        return dataclasses.replace(reply, response_token=token)
 
     async def private_answer(self, reply: SlackReply, *, timeout: float = 10.0) -> str:
         """What the person who typed the command reads: the message in the ack itself,

@@ -2,8 +2,8 @@
 and ``/metrics``.
 
 Requests are checked before Bolt sees them: too large is 413, a bad or stale
-signature is 401, a body that cannot be parsed or lacks what the listeners rely on
-is 400. Bolt then dispatches the parsed body.
+signature is 401, a replay of a request already served is 401, a body that cannot be
+parsed or lacks what the listeners rely on is 400. Bolt then dispatches the parsed body.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,6 +28,11 @@ __all__ = ["MAX_BODY_BYTES", "Readiness", "make_web_app"]
 
 # Checks what the bot depends on; returns each check's name and "ok" or the problem.
 Readiness = Callable[[], Awaitable[dict[str, str]]]
+# Remembers a signature until the given time; False if it was seen before (a replay).
+ReplayGuard = Callable[[str, datetime], Awaitable[bool]]
+
+# Slack's signatures are accepted for five minutes either side of their timestamp.
+SIGNATURE_LIFETIME = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +116,7 @@ def make_web_app(
     *,
     metrics: Metrics | None = None,
     readiness: Readiness | None = None,
+    first_sighting: ReplayGuard | None = None,
 ) -> web.Application:
     verifier = SignatureVerifier(signing_secret)
     metrics = metrics or Metrics()
@@ -118,6 +125,11 @@ def make_web_app(
         body = await request.read()
         if not _signed_by_slack(verifier, body, request):
             return "unsigned", web.json_response({"error": "invalid or stale signature"}, status=401)
+        if first_sighting is not None:
+            stamp = datetime.fromtimestamp(int(request.headers["X-Slack-Request-Timestamp"]), UTC)
+            if not await first_sighting(request.headers["X-Slack-Signature"], stamp + SIGNATURE_LIFETIME):
+                log.warning("refused a replayed Slack request")
+                return "replayed", web.json_response({"error": "this request was already served"}, status=401)
         try:
             parsed = _parse(body, request.content_type)
         except (ValueError, UnicodeDecodeError):

@@ -3,6 +3,8 @@ accounts, replays and self-approval get nowhere (issue #11), over signed HTTP.""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.core.states import State
@@ -78,3 +80,20 @@ async def test_account_look_ups_are_cached_briefly(bot: ContractBot) -> None:
     for _ in range(3):
         assert_acked(await bot.slack.slash_command(STUDENT, "list"))
     assert len(bot.slack.find("users.info", lambda c: c.args.get("user") == STUDENT)) == 1
+
+
+async def test_a_replayed_signed_request_is_refused_and_does_nothing(bot: ContractBot) -> None:
+    """Launch, withdraw, replay the same signed request: no second environment, no second post."""
+    form = bot.slack.command_form(RESEARCHER, "launch replayed")
+    stamp = int(time.time())
+    assert_acked(await bot.slack.send(form, timestamp=stamp))
+    await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
+    await bot.settle()
+    env = bot.environment(RESEARCHER, "replayed")
+    await bot.runtime.lifecycle.owner.delete(await bot.runtime.services.actor(RESEARCHER), env.id)
+
+    replay = await bot.slack.send(form, timestamp=stamp)
+    assert replay.status == 401 and "already served" in replay.body
+    await bot.settle()
+    assert bot.environment(RESEARCHER, "replayed").state is State.DELETED
+    assert len(bot.slack.find("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)) == 1
