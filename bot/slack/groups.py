@@ -17,7 +17,12 @@ log = logging.getLogger(__name__)
 
 
 class GroupDirectory:
-    """Looks up only the groups the policy mentions; a failed lookup counts as "not a member"."""
+    """Looks up only the groups the policy mentions.
+
+    A membership Slack confirmed is used for ``ttl_seconds``. When Slack cannot be asked,
+    what it last said is kept for at most ``hard_ttl_seconds`` after it said it, then
+    dropped: rights that cannot be confirmed expire, so a removed admin does not keep
+    them just because the look-up keeps failing."""
 
     def __init__(
         self,
@@ -25,13 +30,18 @@ class GroupDirectory:
         group_ids: Iterable[str],
         *,
         ttl_seconds: float = 60.0,
+        hard_ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._group_ids = tuple(sorted(set(group_ids)))
         self._ttl = ttl_seconds
+        self._hard_ttl = hard_ttl_seconds
         self._clock = clock
+        # group -> (when to ask again, its members)
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        # group -> when Slack last confirmed its members
+        self._confirmed: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def groups_of(self, user_id: str) -> frozenset[str]:
@@ -43,7 +53,7 @@ class GroupDirectory:
 
     def _fresh(self, group_id: str) -> frozenset[str] | None:
         cached = self._members.get(group_id)
-        if cached and self._clock() - cached[0] < self._ttl:
+        if cached and self._clock() < cached[0]:
             return cached[1]
         return None
 
@@ -54,17 +64,25 @@ class GroupDirectory:
             if fresh is not None:
                 return fresh
             cached = self._members.get(group_id)
+            now = self._clock()
             try:
                 response = await self._client.usergroups_users_list(usergroup=group_id)
                 members = frozenset(response.get("users") or [])
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("could not list members of user group %s: %s", group_id, _reason(exc))
-                # Keep what we knew (or nobody) for a short while rather than asking again
-                # on every request: retry after a tenth of the normal lifetime.
-                members = cached[1] if cached else frozenset()
-                self._members[group_id] = (self._clock() - self._ttl * 0.9, members)
+                confirmed = self._confirmed.get(group_id)
+                keep = cached is not None and confirmed is not None and now - confirmed < self._hard_ttl
+                members = cached[1] if cached is not None and keep else frozenset()
+                log.warning(
+                    "could not list members of user group %s (%s); %s",
+                    group_id,
+                    _reason(exc),
+                    "keeping its last known members for now" if keep else "treating it as empty",
+                )
+                # Ask again after a tenth of the normal lifetime, not on every request.
+                self._members[group_id] = (now + self._ttl / 10, members)
                 return members
-            self._members[group_id] = (self._clock(), members)
+            self._members[group_id] = (now + self._ttl, members)
+            self._confirmed[group_id] = now
             return members
 
 

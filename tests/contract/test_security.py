@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.states import State
 from bot.slack import blocks
+from bot.slack.groups import GroupDirectory
 from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, RESEARCHER, STUDENT, ContractBot, assert_acked
 
 
@@ -97,3 +98,41 @@ async def test_a_replayed_signed_request_is_refused_and_does_nothing(bot: Contra
     await bot.settle()
     assert bot.environment(RESEARCHER, "replayed").state is State.DELETED
     assert len(bot.slack.find("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)) == 1
+
+
+async def test_group_rights_that_slack_cannot_confirm_expire(bot: ContractBot) -> None:
+    """A removed admin must not keep rights just because the group look-up keeps failing."""
+    now = [0.0]
+    directory = GroupDirectory(
+        bot.runtime.services.slack, ["S0ADMINS"], ttl_seconds=60, hard_ttl_seconds=300, clock=lambda: now[0]
+    )
+    assert await directory.groups_of(ADMIN) == {"S0ADMINS"}
+    bot.slack.fail("usergroups.users.list", error="internal_error", times=100)
+    now[0] = 61
+    assert await directory.groups_of(ADMIN) == {"S0ADMINS"}  # briefly kept while Slack is down
+    now[0] = 301
+    assert await directory.groups_of(ADMIN) == frozenset()  # no longer confirmable: dropped
+
+
+async def test_an_admin_cannot_approve_their_own_request(bot: ContractBot) -> None:
+    bot.slack.groups["S0RESEARCH"].append(ADMIN)  # an admin who is also a researcher
+    assert_acked(await bot.slack.slash_command(ADMIN, "launch self-serve"))
+    [request] = await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
+    env = bot.environment(ADMIN, "self-serve")
+    assert_acked(await bot.slack.click(ADMIN, blocks.ACTION_APPROVE, env.id, message=request))
+    [refused] = await bot.slack.wait_for("response_url", lambda c: "another admin" in c.args["text"])
+    assert refused.args["response_type"] == "ephemeral"
+    await bot.settle()
+    assert bot.environment(ADMIN, "self-serve").state is State.PENDING_APPROVAL
+    assert bot.deployer.deploys == []
+
+
+async def test_a_withdrawn_request_no_longer_asks_the_admins(bot: ContractBot) -> None:
+    assert_acked(await bot.slack.slash_command(RESEARCHER, "launch withdrawn"))
+    await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
+    await bot.settle()
+    env = bot.environment(RESEARCHER, "withdrawn")
+    assert_acked(await bot.slack.click(RESEARCHER, blocks.ACTION_DELETE_CONFIRM, env.id))
+    [updated] = await bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
+    assert updated.args["ts"] == env.approval_ts
+    assert "withdrew" in updated.args["text"] and "approve_request" not in updated.text_blob

@@ -11,7 +11,7 @@ from bot.core import problems
 from bot.core.errors import Conflict, LifetimeTooLong, NotAllowed, QuotaExceeded
 from bot.core.ports import ActivityUnknown
 from bot.core.states import State
-from tests.core.conftest import ADMIN, NOBODY, OWNER, RESEARCHER, Core
+from tests.core.conftest import ADMIN, NOBODY, OTHER_ADMIN, OWNER, RESEARCHER, Core
 from tests.support.stand_ins import ADMINS
 
 # -- launching and approval ------------------------------------------------------------------
@@ -268,3 +268,22 @@ async def test_reconcile_reports_orphans_and_missing_releases_once_and_deletes_n
     assert core.deployer.teardowns == []
     removed = await core.lifecycle.admin.remove_orphan(ADMIN, f"dev/{stray.namespace}")
     assert removed == stray.namespace and stray.namespace not in core.deployer.releases
+
+
+async def test_an_admin_cannot_approve_their_own_request_but_another_admin_can(core: Core) -> None:
+    env = await core.launch(ADMIN, "mine")
+    assert env.state is State.PENDING_APPROVAL
+    with pytest.raises(NotAllowed) as refused:
+        await core.lifecycle.approvals.decide(ADMIN, env.id, approve=True)
+    assert refused.value.problem == problems.NotAllowed(problems.Action.APPROVE_OWN)
+    assert core.get(env.id).state is State.PENDING_APPROVAL
+    await core.lifecycle.approvals.decide(OTHER_ADMIN, env.id, approve=True)
+    await core.lifecycle.drain()
+    assert core.get(env.id).state is State.READY
+
+
+async def test_withdrawing_a_request_updates_its_approval_post(core: Core) -> None:
+    env = await core.launch(RESEARCHER, "changed-mind-again")
+    await core.lifecycle.owner.delete(RESEARCHER, env.id)
+    [(where, notice)] = core.notifier.revised
+    assert where == env.approval_message and isinstance(notice, n.ApprovalWithdrawn)

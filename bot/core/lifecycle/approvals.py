@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.core.environment import Environment
-from bot.core.errors import Conflict
+from bot.core.errors import Conflict, NotAllowed
 from bot.core.lifecycle.context import Context
 from bot.core.lifecycle.deploys import Deploys
 from bot.core.notices import ApprovalDecided, RequestDecided
 from bot.core.policy import Actor
-from bot.core.problems import AlreadyDecided
+from bot.core.problems import Action, AlreadyDecided
+from bot.core.problems import NotAllowed as Refused
 from bot.core.states import State
 
 __all__ = ["Approvals"]
@@ -22,6 +23,9 @@ class Approvals:
     async def decide(self, actor: Actor, env_id: str, *, approve: bool) -> Environment:
         ctx = self.ctx
         ctx.require(actor, "approve" if approve else "deny")
+        if approve and (await ctx.environment(env_id)).owner_id == actor.user_id:
+            # Four eyes: an admin's own request needs another admin.
+            raise NotAllowed(Refused(Action.APPROVE_OWN))
         decided = await ctx.transition(
             env_id,
             State.PENDING_APPROVAL,

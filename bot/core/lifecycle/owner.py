@@ -10,7 +10,7 @@ from bot.core.environment import AuditEvent, Environment, Target
 from bot.core.errors import Conflict, LifetimeTooLong, NotAllowed
 from bot.core.lifecycle.context import Context
 from bot.core.lifecycle.teardown import Teardowns
-from bot.core.notices import Credentials, Removal, RemovalReason
+from bot.core.notices import ApprovalWithdrawn, Credentials, Removal, RemovalReason
 from bot.core.policy import Actor, can, extension_limits
 from bot.core.problems import (
     Action,
@@ -146,6 +146,8 @@ class OwnerActions:
                 detail=removal.audit_detail,
             )
             if withdrawn is not None:
+                if withdrawn.approval_message is not None:
+                    await ctx.revise(withdrawn.approval_message, ApprovalWithdrawn(withdrawn))
                 return withdrawn
         elif (expiring := await self.teardowns.expire(env.id, actor=actor.user_id, removal=removal)) is not None:
             return expiring
