@@ -94,6 +94,13 @@ class Settings(BaseModel):
         ge=3,
         description="How long a replica's hold on the scheduled jobs lasts unless renewed.",
     )
+    credentials_delivery: Literal["ephemeral", "dm"] = Field(
+        "ephemeral",
+        alias="CREDENTIALS_DELIVERY",
+        description="How a hub's login reaches its owner: ephemeral (in the conversation of the request, kept in "
+        "no history; by direct message when that is no longer possible) or dm (always by direct message, "
+        "rewritten when the hub is removed).",
+    )
     port: int = Field(3000, alias="PORT", gt=0, lt=65536, description="HTTP port for Slack requests (serve mode).")
     log_format: Literal["json", "text"] = Field(
         "json", alias="LOG_FORMAT", description="json (one object per line) or text, for a terminal."

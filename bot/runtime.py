@@ -157,7 +157,9 @@ def build_runtime(
     activity = EnvironmentActivity(deployer, HubActivityReader())
     metrics = Metrics()
     metrics.watch_environments(store.count_by_state)
-    notifier = SlackNotifier(client, settings.admin_channel_id)
+    notifier = SlackNotifier(
+        client, settings.admin_channel_id, ephemeral_credentials=settings.credentials_delivery == "ephemeral"
+    )
     lifecycle = Lifecycle(
         store=store,
         policy=policy,
@@ -180,6 +182,7 @@ def build_runtime(
         notifier=notifier,
         slack=client,
         http=http,
+        api_url=settings.slack_api_url,
     )
     bolt = build_app(
         services,

@@ -70,8 +70,9 @@ class Command:
     def parse(cls, args: list[str]) -> Command:
         raise NotImplementedError
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
-        """Do it for ``actor``; ``reply`` leads back to where the command was typed."""
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
+        """Do it for ``actor``; ``reply`` leads back to where the command was typed. The answer
+        for them, or ``None`` if what was done already answered them."""
         raise NotImplementedError
 
 
@@ -140,7 +141,7 @@ class Launch(Command):
         lifetime = _duration("ttl", given["ttl"], "ttl") if "ttl" in given else None
         return cls(name=name, profile=given.get("profile"), cluster=given.get("cluster"), lifetime=lifetime)
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         return notices.LaunchAccepted(await core.launches.request(actor, self, reply=reply))
 
 
@@ -159,7 +160,7 @@ class ListEnvironments(Command):
             return cls(all=True)
         raise UsageError(BadArguments("list"))
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         envs = await core.owner.list_environments(actor, everyone=self.all)
         return notices.EnvironmentListing(envs, everyone=self.all, admin=core.is_admin(actor), now=core.now())
 
@@ -175,7 +176,7 @@ class Status(Command):
     def parse(cls, args: list[str]) -> Status:
         return cls(_one_name("status", args))
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         env, events = await core.owner.status(actor, self.name)
         return notices.StatusReport(env, events, core.now())
 
@@ -191,8 +192,9 @@ class Creds(Command):
     def parse(cls, args: list[str]) -> Creds:
         return cls(_one_name("creds", args))
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
-        return notices.CredentialsResent(await core.owner.send_credentials(actor, self.name))
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
+        env, by_direct_message = await core.owner.send_credentials(actor, self.name, reply=reply)
+        return notices.CredentialsResent(env) if by_direct_message else None
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ class Extend(Command):
         by = _duration("extend", args[1], "duration") if len(args) == 2 else None
         return cls(name=name, by=by)
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         return notices.Extended(await core.owner.extend(actor, self.name, self.by), core.now())
 
 
@@ -226,7 +228,7 @@ class Delete(Command):
     def parse(cls, args: list[str]) -> Delete:
         return cls(_one_name("delete", args))
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         return notices.DeleteConfirmation(await core.owner.delete_request(actor, self.name))
 
 
@@ -239,7 +241,7 @@ class Help(Command):
     def parse(cls, args: list[str]) -> Help:
         return cls()
 
-    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice:
+    async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         return notices.Help()
 
 

@@ -120,6 +120,8 @@ class SlackEmulator:
         self._changed = asyncio.Condition()
         self._failures: dict[str, _Failure] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        # Who each response_url was issued to (its token -> user ID).
+        self._response_owner: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.base_url = ""
@@ -385,6 +387,36 @@ class SlackEmulator:
                 ) from None
         return self.find(method, predicate)
 
+    def private_to(self, user_id: str, predicate: Callable[[ApiCall], bool] = lambda _c: True) -> list[ApiCall]:
+        """What only ``user_id`` reads: direct messages to them, and ephemeral replies to
+        their commands and clicks, that match ``predicate``."""
+        channel = "D" + user_id.lstrip("UW")
+        return [
+            c
+            for c in self.calls
+            if predicate(c)
+            and (
+                (c.method == "chat.postMessage" and c.args.get("channel") == channel)
+                or (c.method == "response_url" and self._response_owner.get(str(c.args.get("_token"))) == user_id)
+            )
+        ]
+
+    async def wait_for_private(
+        self, user_id: str, predicate: Callable[[ApiCall], bool] = lambda _c: True, *, timeout: float = 10.0
+    ) -> ApiCall:
+        """The first private message to ``user_id`` matching ``predicate``, once it has come."""
+
+        def ready() -> bool:
+            return bool(self.private_to(user_id, predicate))
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            except TimeoutError:
+                seen = "\n".join(f"  {c.method}: {c.text_blob[:300]}" for c in self.calls[-15:])
+                raise AssertionError(f"no matching private message to {user_id} within {timeout}s:\n{seen}") from None
+        return self.private_to(user_id, predicate)[0]
+
     def dms_to(self, user_id: str) -> list[ApiCall]:
         channel = "D" + user_id.lstrip("U")
         return self.find("chat.postMessage", lambda c: c.args.get("channel") == channel)
@@ -436,8 +468,10 @@ class SlackEmulator:
         headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
         return await self.send({}, raw_body=body, headers=headers, **kwargs)
 
-    def _response_url_for(self) -> str:
-        return f"{self.base_url}/response/{next(self._ts)}"
+    def _response_url_for(self, user_id: str) -> str:
+        token = str(next(self._ts))
+        self._response_owner[token] = user_id
+        return f"{self.base_url}/response/{token}"
 
     async def slash_command(
         self,
@@ -473,7 +507,7 @@ class SlackEmulator:
             "text": text,
             "api_app_id": self.app_id,
             "is_enterprise_install": "false",
-            "response_url": self._response_url_for(),
+            "response_url": self._response_url_for(user_id),
             "trigger_id": f"{next(self._ts)}.trigger",
             **(fields or {}),
         }
@@ -521,7 +555,7 @@ class SlackEmulator:
             "trigger_id": f"{next(self._ts)}.trigger",
             "channel": {"id": channel_id, "name": "channel"},
             "message": original,
-            "response_url": self._response_url_for(),
+            "response_url": self._response_url_for(user_id),
             "actions": [
                 {
                     "type": "button",

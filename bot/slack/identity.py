@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-__all__ = ["Installation", "Workspace", "foreign_reason", "identify"]
+__all__ = ["SLACK_API", "Installation", "Workspace", "foreign_reason", "identify", "safe_response_url"]
+
+SLACK_API = "https://slack.com/api/"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,24 @@ def foreign_reason(body: Mapping[str, Any], installation: Installation) -> str |
     if team != installation.team_id:
         return f"workspace {team or 'missing'} is not ours"
     return None
+
+
+def safe_response_url(url: str, installation: Installation, api_url: str) -> bool:
+    """Whether the bot may post a private reply to ``url``.
+
+    A ``response_url`` arrives inside the request, so whoever could forge a request could
+    point the bot's reply (a login, say) anywhere. With Slack's own API the URL must be
+    one of Slack's for this workspace; with another API (the sandbox, a test emulator)
+    it must be on that API's own host."""
+    parts = urlsplit(url)
+    if api_url.rstrip("/") != SLACK_API.rstrip("/"):
+        api = urlsplit(api_url)
+        return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+    if parts.scheme != "https" or parts.netloc != "hooks.slack.com":
+        return False
+    kind, _, rest = parts.path.lstrip("/").partition("/")
+    team = rest.split("/", 1)[0]
+    return kind in ("commands", "actions") and (team == installation.team_id or installation.enterprise_install)
 
 
 class Workspace:

@@ -1,7 +1,10 @@
 """The core's notices, delivered through the Slack Web API.
 
-Private notices go to the person's DM with the bot (or, for an answer to a command,
-back through the command's ``response_url``), never to a shared channel."""
+Private notices go to the person's DM with the bot, never to a shared channel. A login
+goes back through the request's ``response_url`` as an ephemeral message (seen only by
+its owner, kept in no history) while that URL can still be used, unless the operator
+asked for direct messages; otherwise it goes by DM, and the core takes that message down
+when the environment is removed."""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.environment import MessageRef
-from bot.core.notices import Notice
+from bot.core.notices import Credentials, Notice
 from bot.core.ports import ReplyChannel
 from bot.slack.blocks import Message
 from bot.slack.render import render
+from bot.slack.response_url import ResponseUrl
 
 __all__ = ["SlackNotifier"]
 
@@ -22,9 +26,10 @@ log = logging.getLogger(__name__)
 
 
 class SlackNotifier:
-    def __init__(self, client: AsyncWebClient, admin_channel: str) -> None:
+    def __init__(self, client: AsyncWebClient, admin_channel: str, *, ephemeral_credentials: bool = True) -> None:
         self._client = client
         self._admin_channel = admin_channel
+        self._ephemeral_credentials = ephemeral_credentials
 
     async def direct_message(self, user_id: str, message: Message) -> MessageRef:
         opened = await self._client.conversations_open(users=user_id)
@@ -33,7 +38,11 @@ class SlackNotifier:
         return MessageRef(str(posted["channel"]), str(posted["ts"]))
 
     async def tell(self, user_id: str, notice: Notice, *, reply: ReplyChannel | None = None) -> MessageRef | None:
-        return await self.direct_message(user_id, render(notice))
+        message = render(notice)
+        ephemeral = isinstance(notice, Credentials) and self._ephemeral_credentials
+        if ephemeral and isinstance(reply, ResponseUrl) and await reply.post(message):
+            return None
+        return await self.direct_message(user_id, message)
 
     async def tell_admins(self, notice: Notice) -> MessageRef | None:
         try:

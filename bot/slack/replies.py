@@ -1,4 +1,8 @@
-"""One place that turns the core's answers and refusals into private Slack replies."""
+"""One place that turns the core's answers and refusals into private Slack replies.
+
+Private replies go back through the request's ``response_url`` (see
+:mod:`bot.slack.response_url`); a reply that can no longer use it goes by direct message.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,33 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.errors import BotError
 from bot.core.notices import Notice
 from bot.slack.blocks import Message, text_message
+from bot.slack.identity import safe_response_url
 from bot.slack.render import problem, render
+from bot.slack.response_url import ResponseUrl
 from bot.slack.services import Services
 from bot.slack.wording import GENERIC_FAILURE
 
-__all__ = ["after_ack", "answer_in_ack", "reply_privately", "run_and_reply"]
+__all__ = ["ResponseUrl", "after_ack", "answer_in_ack", "message_of", "response_url", "run_and_reply"]
 
 log = logging.getLogger(__name__)
+
+
+def response_url(body: dict[str, Any], services: Services) -> ResponseUrl | None:
+    """The request's ``response_url``, if it has one we may post to (App Home clicks have none)."""
+    url = body.get("response_url")
+    installation = services.workspace.installation
+    if not isinstance(url, str) or installation is None:
+        return None
+    if not safe_response_url(url, installation, services.api_url):
+        log.warning("ignored a response_url outside this workspace's Slack")
+        return None
+    return ResponseUrl(url, services.http, services.lifecycle.now)
 
 
 def after_ack(context: AsyncBoltContext, work: Coroutine[Any, Any, None]) -> None:
@@ -32,21 +47,6 @@ def after_ack(context: AsyncBoltContext, work: Coroutine[Any, Any, None]) -> Non
     answer immediately; the work goes on without holding the response."""
     services: Services = context["services"]
     services.lifecycle.work.spawn(work)
-
-
-async def reply_privately(
-    respond: AsyncRespond,
-    message: Message,
-    *,
-    replace: bool = False,
-    session: aiohttp.ClientSession | None = None,
-) -> None:
-    """An ephemeral reply through ``response_url``: only the person who acted sees it."""
-    if session is None or not respond.response_url:
-        await respond(response_type="ephemeral", replace_original=replace, **message)
-        return
-    webhook = AsyncWebhookClient(respond.response_url, session=session, timeout=10)
-    await webhook.send_dict({"response_type": "ephemeral", "replace_original": replace, **message})
 
 
 async def message_of(work: Awaitable[Notice | None]) -> tuple[Message | None, bool]:
@@ -62,32 +62,31 @@ async def message_of(work: Awaitable[Notice | None]) -> tuple[Message | None, bo
 
 
 async def run_and_reply(
-    respond: AsyncRespond,
+    reply: ResponseUrl | None,
     work: Awaitable[Notice | None],
     *,
     replace: bool = False,
     dm: Callable[[Message], Awaitable[object]] | None = None,
-    session: aiohttp.ClientSession | None = None,
 ) -> None:
     """Await ``work``; send its answer, or the reason it failed, privately.
 
     ``replace`` swaps the message that holds the clicked button (only on success: a
-    refusal leaves the buttons where they were). Clicks in the App Home carry no
-    ``response_url``; their answer goes through ``dm``."""
+    refusal leaves the buttons where they were). Without a usable ``response_url`` (a
+    click in the App Home, or a late answer) the answer goes through ``dm``."""
     message, succeeded = await message_of(work)
     if message is None:
         return
-    if respond.response_url:
-        await reply_privately(respond, message, replace=replace and succeeded, session=session)
-    elif dm is not None:
+    if reply is not None and await reply.post(message, replace=replace and succeeded):
+        return
+    if dm is not None:
         await dm(message)
 
 
 async def answer_in_ack(
     ack: AsyncAck,
-    respond: AsyncRespond,
+    reply: ResponseUrl | None,
     context: AsyncBoltContext,
-    work: Coroutine[Any, Any, Notice],
+    work: Coroutine[Any, Any, Notice | None],
     *,
     within: float,
 ) -> None:
@@ -98,12 +97,11 @@ async def answer_in_ack(
     the bot does less work per request. If the answer takes longer (a slow database, a
     group look-up that has to ask Slack), the ack goes out empty and the answer follows
     through response_url, so Slack's 3-second limit is never at risk."""
-    services: Services = context["services"]
     answer = asyncio.ensure_future(work)
     done, _ = await asyncio.wait((answer,), timeout=within)
     if not done:
         await ack()
-        after_ack(context, run_and_reply(respond, answer, session=services.http))
+        after_ack(context, run_and_reply(reply, answer))
         return
     message, _succeeded = await message_of(answer)
     if message:

@@ -26,9 +26,10 @@ class Services:
     people: People
     groups: GroupDirectory
     notifier: SlackNotifier
-    # The bot's Web API client with pooled connections, and that pool itself.
+    # The bot's Web API client with pooled connections, that pool itself, and where the API is.
     slack: AsyncWebClient
     http: aiohttp.ClientSession
+    api_url: str
 
     @property
     def policy(self) -> Policy:

@@ -476,6 +476,7 @@ def credentials_lines(env: Environment, username: str, password: str) -> list[st
     ]
     if env.expires_at:
         lines.append(f"It expires {slack_date(env.expires_at)}; `/jupyterhub extend {env.name}` gives it more time.")
+    lines.append(f"`/jupyterhub creds {env.name}` shows this login again.")
     return lines
 
 

@@ -27,14 +27,22 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from bot.core.clock import Clock, utcnow
-from bot.core.environment import AuditEvent, Environment
+from bot.core.environment import AuditEvent, Environment, MessageRef
 from bot.core.errors import Conflict, QuotaExceeded
 from bot.core.names import namespace_for, release_for
 from bot.core.problems import NameTaken
 from bot.core.problems import QuotaExceeded as QuotaFull
 from bot.core.states import ACTIVE_STATES, TERMINAL_STATES, State, can_transition
 
-__all__ = ["AuditEventRow", "EnvironmentRow", "SchedulerLease", "SeenRequest", "SqlStore", "make_engine"]
+__all__ = [
+    "AuditEventRow",
+    "EnvironmentRow",
+    "SchedulerLease",
+    "SecretMessage",
+    "SeenRequest",
+    "SqlStore",
+    "make_engine",
+]
 
 T = TypeVar("T")
 
@@ -132,6 +140,18 @@ class SeenRequest(SQLModel, table=True):
 
     signature: str = Field(primary_key=True, max_length=128)
     expires_at: datetime = _when(index=True)
+
+
+class SecretMessage(SQLModel, table=True):
+    """Where a message showing an environment's credentials was posted (not the credentials),
+    so it can be rewritten once the environment is gone."""
+
+    __tablename__ = "secret_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    environment_id: str = Field(index=True, max_length=32)
+    channel: str = Field(max_length=64)
+    ts: str = Field(max_length=64)
 
 
 def make_engine(url: str) -> Engine:
@@ -383,6 +403,21 @@ class SqlStore:
                 session.exec(delete(SeenRequest).where(col(SeenRequest.expires_at) < now))
                 session.commit()
         return True
+
+    def remember_secret_message(self, env_id: str, where: MessageRef) -> None:
+        with Session(self.engine) as session:
+            session.add(SecretMessage(environment_id=env_id, channel=where.conversation, ts=where.message))
+            session.commit()
+
+    def secret_messages(self, env_id: str) -> Sequence[MessageRef]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(SecretMessage).where(SecretMessage.environment_id == env_id)).all()
+            return [MessageRef(row.channel, row.ts) for row in rows]
+
+    def forget_secret_messages(self, env_id: str) -> None:
+        with Session(self.engine) as session:
+            session.exec(delete(SecretMessage).where(col(SecretMessage.environment_id) == env_id))
+            session.commit()
 
     def renew_claims(self, env_ids: list[str], worker: str, until: datetime) -> int:
         if not env_ids:

@@ -11,7 +11,7 @@ from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, STUDENT, ContractBot, 
 
 async def _ready(bot: ContractBot, name: str = "lab") -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, f"launch {name}"))
-    await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
+    await bot.slack.wait_for("response_url", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
 
 

@@ -10,7 +10,7 @@ from tests.contract.conftest import ADMIN, NOBODY, STUDENT, ContractBot, assert_
 
 async def _ready(bot: ContractBot, name: str = "lab") -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, f"launch {name}"))
-    await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
+    await bot.slack.wait_for("response_url", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
 
 
@@ -66,13 +66,14 @@ async def test_status_shows_details_and_recent_events(bot: ContractBot) -> None:
     assert "no environment called `nope`" in await _answer(bot, STUDENT, "status nope")
 
 
-async def test_creds_are_resent_by_dm_only(bot: ContractBot) -> None:
+async def test_creds_are_shown_again_only_to_the_owner_and_ephemerally(bot: ContractBot) -> None:
     await _ready(bot)
     answer = await _answer(bot, STUDENT, "creds lab")
-    assert "sent the URL and login for *lab*" in answer
-    dms = await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob, count=2)
-    assert {d.args["channel"] for d in dms} == {"D0STUDENT"}
-    assert "*Password:*" not in answer
+    assert "*Password:*" in answer and "shows this login again" in answer
+    shown = bot.slack.private_to(STUDENT, lambda c: "*Password:*" in c.text_blob)
+    assert len(shown) == 2 and all(c.method == "response_url" for c in shown)
+    assert all(c.args["response_type"] == "ephemeral" for c in shown)
+    assert not bot.slack.find("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
 
 
 async def test_extend_within_policy_and_refused_past_the_cap(bot: ContractBot) -> None:

@@ -11,7 +11,7 @@ def _has_password(call: ApiCall) -> bool:
     return "*Password:*" in call.text_blob
 
 
-async def test_launch_with_arguments_delivers_credentials_only_by_dm(bot: ContractBot) -> None:
+async def test_launch_with_arguments_delivers_credentials_only_to_the_requester(bot: ContractBot) -> None:
     reply = await bot.slack.slash_command(STUDENT, "launch thesis ttl=4h")
     assert_acked(reply)
 
@@ -19,8 +19,8 @@ async def test_launch_with_arguments_delivers_credentials_only_by_dm(bot: Contra
     assert "Launching *thesis*" in accepted.args["text"]
     assert accepted.args["response_type"] == "ephemeral"
 
-    [dm] = await bot.slack.wait_for("chat.postMessage", _has_password)
-    assert dm.args["channel"] == "D0STUDENT"
+    dm = await bot.slack.wait_for_private(STUDENT, _has_password)
+    assert dm.method == "response_url" and dm.args["response_type"] == "ephemeral"
     await bot.settle()
 
     env = bot.environment(STUDENT, "thesis")
@@ -60,7 +60,7 @@ async def test_launch_form_reports_field_errors_then_launches(bot: ContractBot) 
     accepted = await bot.slack.submit_view(STUDENT, view, values("from-form"))
     assert_acked(accepted)
     assert accepted.body == ""
-    await bot.slack.wait_for("chat.postMessage", _has_password)
+    await bot.slack.wait_for_private(STUDENT, _has_password)
     await bot.settle()
     assert bot.environment(STUDENT, "from-form").state == State.READY
 
@@ -115,12 +115,12 @@ async def test_failed_deploy_is_rolled_back_and_frees_the_quota(bot: ContractBot
     assert [t.namespace for t in bot.deployer.teardowns] == [doomed.namespace]
 
     assert_acked(await bot.slack.slash_command(STUDENT, "launch second-try"))
-    await bot.slack.wait_for("chat.postMessage", _has_password)
+    await bot.slack.wait_for_private(STUDENT, _has_password)
 
 
 async def test_progress_message_goes_through_its_steps_in_order(bot: ContractBot) -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, "launch steps"))
-    await bot.slack.wait_for("chat.postMessage", _has_password)
+    await bot.slack.wait_for_private(STUDENT, _has_password)
     await bot.settle()
     [first] = bot.slack.find("chat.postMessage", lambda c: "Launching steps" in c.args["text"])
     assert first.args["channel"] == "D0STUDENT"
@@ -149,8 +149,7 @@ async def test_slack_rate_limits_and_server_errors_are_retried(bot: ContractBot)
     bot.slack.fail("chat.postMessage", status=429, times=1)
     bot.slack.fail("conversations.open", status=500, times=1)
     assert_acked(await bot.slack.slash_command(STUDENT, "launch patient"))
-    [dm] = await bot.slack.wait_for("chat.postMessage", _has_password)
-    assert dm.args["channel"] == "D0STUDENT"
+    await bot.slack.wait_for_private(STUDENT, _has_password)
     assert bot.slack.find("chat.postMessage!failed") and bot.slack.find("conversations.open!failed")
     await bot.settle()
     assert bot.environment(STUDENT, "patient").state == State.READY

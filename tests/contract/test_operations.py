@@ -44,7 +44,7 @@ async def test_health_and_readiness(bot: ContractBot) -> None:
 
 async def test_metrics_count_a_scripted_launch_and_teardown(bot: ContractBot) -> None:
     assert_acked(await bot.slack.slash_command(STUDENT, "launch counted"))
-    await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
+    await bot.slack.wait_for("response_url", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
     env = bot.environment(STUDENT, "counted")
     assert_acked(await bot.slack.click(STUDENT, "delete_confirmed", env.id))
@@ -67,7 +67,7 @@ async def test_logs_are_json_lines_without_credentials(bot: ContractBot, json_lo
     bot.deployer.fail_next = None
     assert_acked(await bot.slack.slash_command(STUDENT, "logged"))
     assert_acked(await bot.slack.slash_command(STUDENT, "launch logged"))
-    await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
+    await bot.slack.wait_for("response_url", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
     env = bot.environment(STUDENT, "logged")
     password = bot.deployer.releases[env.namespace]["values"]["hub"]["adminPassword"]

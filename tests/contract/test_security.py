@@ -4,13 +4,27 @@ accounts, replays and self-approval get nowhere (issue #11), over signed HTTP.""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.core.states import State
 from bot.slack import blocks
 from bot.slack.groups import GroupDirectory
-from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, RESEARCHER, STUDENT, ContractBot, assert_acked
+from tests.contract.conftest import (
+    ADMIN,
+    ADMIN_CHANNEL,
+    GROUPS,
+    POLICIES,
+    RESEARCHER,
+    STUDENT,
+    ContractBot,
+    assert_acked,
+)
+from tests.support.bot_harness import running_bot
+from tests.support.hub import free_port
+from tests.support.stand_ins import InMemoryDeployer
 
 
 def _work_done(bot: ContractBot, before: int) -> list[str]:
@@ -136,3 +150,50 @@ async def test_a_withdrawn_request_no_longer_asks_the_admins(bot: ContractBot) -
     [updated] = await bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
     assert updated.args["ts"] == env.approval_ts
     assert "withdrew" in updated.args["text"] and "approve_request" not in updated.text_blob
+
+
+async def test_a_login_delivered_late_goes_by_dm_and_is_taken_down_with_the_hub(bot: ContractBot) -> None:
+    """After a long approval the request's response_url has expired: the login goes by DM, and
+    that DM no longer shows the password once the environment is gone."""
+    assert_acked(await bot.slack.slash_command(RESEARCHER, "launch patient"))
+    [request] = await bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
+    env = bot.environment(RESEARCHER, "patient")
+    bot.clock.advance(timedelta(minutes=31))
+    assert_acked(await bot.slack.click(ADMIN, blocks.ACTION_APPROVE, env.id, message=request))
+    login = await bot.slack.wait_for_private(RESEARCHER, lambda c: "*Password:*" in c.text_blob)
+    assert login.method == "chat.postMessage" and login.args["channel"] == "D0RESEARCH"
+    await bot.settle()
+    password = bot.deployer.releases[env.namespace]["values"]["hub"]["adminPassword"]
+
+    assert_acked(await bot.slack.click(RESEARCHER, blocks.ACTION_DELETE_CONFIRM, env.id))
+    [taken_down] = await bot.slack.wait_for(
+        "chat.update", lambda c: c.args.get("channel") == "D0RESEARCH" and "taken down" in c.text_blob
+    )
+    assert password not in taken_down.text_blob
+    await bot.settle()
+    assert bot.environment(RESEARCHER, "patient").state is State.DELETED
+
+
+async def test_operators_can_ask_for_logins_by_direct_message(tmp_path: Path) -> None:
+    async with running_bot(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        policies_dir=POLICIES,
+        groups=GROUPS,
+        deployer=InMemoryDeployer(),
+        extra_env={"CREDENTIALS_DELIVERY": "dm"},
+    ) as running:
+        assert_acked(await running.slack.slash_command(STUDENT, "launch by-dm"))
+        login = await running.slack.wait_for_private(STUDENT, lambda c: "*Password:*" in c.text_blob)
+        assert login.method == "chat.postMessage" and login.args["channel"] == "D0STUDENT"
+
+
+async def test_a_login_is_never_posted_to_a_response_url_outside_this_workspace(bot: ContractBot) -> None:
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch lab"))
+    await bot.slack.wait_for_private(STUDENT, lambda c: "*Password:*" in c.text_blob)
+    await bot.settle()
+    elsewhere = f"http://127.0.0.1:{free_port()}/steal"
+    assert_acked(await bot.slack.slash_command(STUDENT, "creds lab", fields={"response_url": elsewhere}))
+    login = await bot.slack.wait_for_private(
+        STUDENT, lambda c: c.method == "chat.postMessage" and "*Password:*" in c.text_blob
+    )
+    assert login.args["channel"] == "D0STUDENT"  # to the person, never to the URL the request named

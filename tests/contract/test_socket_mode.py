@@ -47,7 +47,7 @@ async def socket_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackEmulator, InMem
     slack.assert_nothing_refused()
 
 
-async def test_launch_over_socket_mode_delivers_credentials_by_dm(
+async def test_launch_over_socket_mode_delivers_credentials_privately(
     socket_bot: tuple[SlackEmulator, InMemoryDeployer],
 ) -> None:
     slack, deployer = socket_bot
@@ -55,8 +55,8 @@ async def test_launch_over_socket_mode_delivers_credentials_by_dm(
     assert_acked(await slack.slash_command(STUDENT, "launch over-socket"))
     [accepted] = await slack.wait_for("response_url")
     assert "Launching *over-socket*" in accepted.args["text"]
-    [dm] = await slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
-    assert dm.args["channel"] == "D0STUDENT"
+    dm = await slack.wait_for_private(STUDENT, lambda c: "*Password:*" in c.text_blob)
+    assert dm.args["response_type"] == "ephemeral"
     [target] = deployer.deploys
     password = deployer.releases[target.namespace]["values"]["hub"]["adminPassword"]
     assert [c for c in slack.calls if password in c.text_blob] == [dm]
@@ -72,7 +72,7 @@ async def test_usage_errors_come_back_in_the_socket_ack(socket_bot: tuple[SlackE
 async def test_buttons_over_socket_mode(socket_bot: tuple[SlackEmulator, InMemoryDeployer]) -> None:
     slack, deployer = socket_bot
     assert_acked(await slack.slash_command(STUDENT, "launch clicky"))
-    await slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob)
+    await slack.wait_for_private(STUDENT, lambda c: "*Password:*" in c.text_blob)
     env_id = next(iter(deployer.releases.values()))["labels"]["jupyterhub-bot.io/environment-id"]
     assert_acked(await slack.click(STUDENT, "delete_confirmed", env_id))
     await slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob)

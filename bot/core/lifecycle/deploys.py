@@ -108,13 +108,16 @@ class Deploys:
     async def _send_credentials(self, env: Environment, username: str, password: str) -> None:
         ctx = self.ctx
         try:
-            await ctx.notifier.tell(
+            where = await ctx.notifier.tell(
                 env.owner_id, Credentials(env, username, password), reply=ctx.replies.pop(env.id, None)
             )
         except Exception:
             log.exception("could not send the credentials of %s to its owner", env.id)
             await ctx.record(env.id, actor=SYSTEM, action="delivery-failed")
             return
+        if where is not None:
+            # A direct message stays in the owner's history: it is taken down with the hub.
+            await ctx.store.run(ctx.store.remember_secret_message, env.id, where)
         await ctx.record(env.id, actor=SYSTEM, action="credentials-sent")
 
     async def _roll_back(self, env: Environment, problem: Problem, progress: _Progress) -> None:

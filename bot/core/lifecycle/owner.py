@@ -12,6 +12,7 @@ from bot.core.lifecycle.context import Context
 from bot.core.lifecycle.teardown import Teardowns
 from bot.core.notices import ApprovalWithdrawn, Credentials, Removal, RemovalReason
 from bot.core.policy import Actor, can, extension_limits
+from bot.core.ports import ReplyChannel
 from bot.core.problems import (
     Action,
     ChangedConcurrently,
@@ -48,7 +49,11 @@ class OwnerActions:
         env = await ctx.own(actor, name)
         return env, await ctx.store.run(ctx.store.audit, env.id, _AUDIT_EVENTS_SHOWN)
 
-    async def send_credentials(self, actor: Actor, name: str) -> Environment:
+    async def send_credentials(
+        self, actor: Actor, name: str, *, reply: ReplyChannel | None = None
+    ) -> tuple[Environment, bool]:
+        """Show the owner their login again, privately (through ``reply`` when it can be
+        used); whether it went by direct message."""
         ctx = self.ctx
         ctx.require(actor, "creds")
         env = await ctx.own(actor, name)
@@ -56,9 +61,11 @@ class OwnerActions:
             raise Conflict(WrongState(env.name, env.state, Action.CREDS))
         username, password = await ctx.deployer.credentials(env.target)
         ctx.secrets.register(env.id, password)
-        await ctx.notifier.tell(actor.user_id, Credentials(env, username, password))
+        where = await ctx.notifier.tell(actor.user_id, Credentials(env, username, password), reply=reply)
+        if where is not None:
+            await ctx.store.run(ctx.store.remember_secret_message, env.id, where)
         await ctx.record(env.id, actor=actor.user_id, action="credentials-sent")
-        return env
+        return env, where is not None
 
     async def extend(self, actor: Actor, name: str, by: timedelta | None) -> Environment:
         self.ctx.require(actor, "extend")

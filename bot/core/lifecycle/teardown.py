@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.environment import Environment
 from bot.core.lifecycle.context import SYSTEM, UNCLAIMED, Context, log
-from bot.core.notices import Removal, RemovalReason, Removed
+from bot.core.notices import CredentialsWithdrawn, Removal, RemovalReason, Removed
 from bot.core.states import State
 
 __all__ = ["Teardowns"]
@@ -71,4 +71,12 @@ class Teardowns:
             ctx.activity.forget(env)
             ctx.secrets.forget(env.id)
             ctx.metrics.teardown_finished("deleted")
+            await self._withdraw_credentials(done)
             await ctx.tell(env.owner_id, Removed(done, removal))
+
+    async def _withdraw_credentials(self, env: Environment) -> None:
+        """Rewrite every message that showed the hub's password, now that it is gone."""
+        ctx = self.ctx
+        for where in await ctx.store.run(ctx.store.secret_messages, env.id):
+            await ctx.revise(where, CredentialsWithdrawn(env))
+        await ctx.store.run(ctx.store.forget_secret_messages, env.id)

@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.core import notices
 from bot.core.notices import Notice
@@ -16,7 +15,7 @@ from bot.core.policy import Actor
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.home import publish_home
-from bot.slack.replies import after_ack, run_and_reply
+from bot.slack.replies import after_ack, response_url, run_and_reply
 from bot.slack.services import Services
 
 __all__ = ["register"]
@@ -58,10 +57,11 @@ def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaita
     """Ack, then run ``work`` for the clicker and reply privately; a click in the App Home
     also refreshes it."""
 
-    async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    async def on_click(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         services: Services = context["services"]
         user_id = body["user"]["id"]
+        reply = response_url(body, services)
 
         async def clicked() -> Notice | None:
             return await work(services, await services.actor(user_id), body["actions"][0]["value"])
@@ -70,7 +70,7 @@ def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaita
             await services.notifier.direct_message(user_id, message)
 
         async def answer() -> None:
-            await run_and_reply(respond, clicked(), replace=replace, dm=dm, session=services.http)
+            await run_and_reply(reply, clicked(), replace=replace, dm=dm)
             if (body.get("container") or {}).get("type") == "view":
                 await publish_home(services, user_id)
 
@@ -80,11 +80,13 @@ def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaita
     return on_click
 
 
-async def cancel(ack: AsyncAck, respond: AsyncRespond, context: AsyncBoltContext) -> None:
+async def cancel(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
+    reply = response_url(body, context["services"])
 
     async def remove_the_question() -> None:
-        await respond(delete_original=True)
+        if reply is not None:
+            await reply.delete_original()
 
     after_ack(context, remove_the_question())
 

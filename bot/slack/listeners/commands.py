@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.core.commands import Command, Help, Launch, ListEnvironments, Status, parse_command
 from bot.core.durations import parse_duration
@@ -18,7 +17,7 @@ from bot.core.problems import Action
 from bot.core.problems import NotAllowed as Refused
 from bot.slack import wording
 from bot.slack.render import launch_form
-from bot.slack.replies import after_ack, answer_in_ack, run_and_reply
+from bot.slack.replies import ResponseUrl, after_ack, answer_in_ack, response_url, run_and_reply
 from bot.slack.services import Services
 
 __all__ = ["COMMAND", "QUESTIONS", "execute", "register"]
@@ -32,9 +31,7 @@ ANSWER_WITHIN = 1.0
 FORM_LIFETIMES = ("1h", "4h", "8h", "1d", "3d", "7d")
 
 
-async def jupyterhub_command(
-    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
-) -> None:
+async def jupyterhub_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """Usage problems are answered in the ack itself; everything else right after it."""
     try:
         command = parse_command(body.get("text") or "")
@@ -46,21 +43,23 @@ async def jupyterhub_command(
         return
     services: Services = context["services"]
     if isinstance(command, QUESTIONS):
-        await answer_in_ack(ack, respond, context, execute(services, body["user_id"], command), within=ANSWER_WITHIN)
+        reply = response_url(body, services)
+        await answer_in_ack(ack, reply, context, execute(services, body["user_id"], command), within=ANSWER_WITHIN)
         return
     await ack()
-    after_ack(context, run_command(services, command, body, respond))
+    after_ack(context, run_command(services, command, body))
 
 
-async def run_command(services: Services, command: Command, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def run_command(services: Services, command: Command, body: dict[str, Any]) -> None:
     """The command's work and its private reply."""
     user_id = body["user_id"]
+    reply = response_url(body, services)
     work: Coroutine[Any, Any, Notice | None]
     if isinstance(command, Launch) and command.wants_form:
         work = open_launch_form(services, user_id, body["trigger_id"])
     else:
-        work = execute(services, user_id, command)
-    await run_and_reply(respond, work, session=services.http)
+        work = execute(services, user_id, command, reply=reply)
+    await run_and_reply(reply, work, dm=lambda message: services.notifier.direct_message(user_id, message))
 
 
 async def open_launch_form(services: Services, user_id: str, trigger_id: str) -> Notice | None:
@@ -80,9 +79,11 @@ async def open_launch_form(services: Services, user_id: str, trigger_id: str) ->
     return None
 
 
-async def execute(services: Services, user_id: str, command: Command) -> Notice:
-    """Run a parsed command for ``user_id``; its answer for them."""
-    return await command.run(services.lifecycle, await services.actor(user_id))
+async def execute(
+    services: Services, user_id: str, command: Command, *, reply: ResponseUrl | None = None
+) -> Notice | None:
+    """Run a parsed command for ``user_id``; its answer for them (``None``: already answered)."""
+    return await command.run(services.lifecycle, await services.actor(user_id), reply=reply)
 
 
 def register(app: AsyncApp) -> None:
