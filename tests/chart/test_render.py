@@ -12,6 +12,7 @@ from tests.chart.conftest import Objects, Render, uses_existing_secret
 from tests.chart.value_sets import (
     EXISTING_SECRET,
     INGRESS_DEFAULT_CERTIFICATE,
+    INGRESS_PLAIN,
     INGRESS_TLS,
     LARGE_PROFILE,
     NO_ISOLATION,
@@ -247,10 +248,9 @@ def test_ingress_with_tls_on_the_controllers_default_certificate(render: Render)
 
 
 def test_ingress_without_tls(render: Render) -> None:
-    values = {"ingress": {"enabled": True, "host": "plain.example.org", "tls": {"enabled": False}}}
-    ingress = get(render(values), "Ingress", "env")
+    ingress = get(render(INGRESS_PLAIN), "Ingress", "env")
     assert "tls" not in ingress["spec"]
-    assert ingress["spec"]["rules"][0]["host"] == "plain.example.org"
+    assert ingress["spec"]["rules"][0]["host"] == "carol-lab.hubs.example.org"
 
 
 def test_no_storage(render: Render) -> None:

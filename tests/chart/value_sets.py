@@ -27,6 +27,11 @@ INGRESS_DEFAULT_CERTIFICATE: dict[str, Any] = {
     "ingress": {"enabled": True, "host": "bob-lab.hubs.example.org", "tls": {"enabled": True}},
 }
 
+# An Ingress serving plain HTTP.
+INGRESS_PLAIN: dict[str, Any] = {
+    "ingress": {"enabled": True, "host": "carol-lab.hubs.example.org", "tls": {"enabled": False}},
+}
+
 # Credentials in a Secret the caller made through the API: none in the values.
 EXISTING_SECRET: dict[str, Any] = {
     "hub": {"existingSecret": "env-credentials"},
@@ -72,6 +77,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
     "defaults": DEFAULTS,
     "ingress-tls": INGRESS_TLS,
     "ingress-default-certificate": INGRESS_DEFAULT_CERTIFICATE,
+    "ingress-plain": INGRESS_PLAIN,
     "existing-secret": EXISTING_SECRET,
     "api-server-addresses": API_SERVER_ADDRESSES,
     "no-storage": NO_STORAGE,
