@@ -10,7 +10,7 @@ import re
 
 import yaml
 
-from tests.botchart.conftest import BOT_CHART_DIR, REPO_ROOT
+from tests.botchart.conftest import BOT_CHART_DIR, REPO_ROOT, Render, bot_container
 
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 HARNESS = (REPO_ROOT / "cluster" / "harness.sh").read_text()
@@ -70,7 +70,7 @@ def test_chart_ref_points_at_the_copied_chart() -> None:
     assert env_values()["CHART_REF"] == "/opt/jupyterhub-bot/charts/jupyterhub"
 
 
-def test_user_port_and_command_match_the_chart() -> None:
+def test_user_port_and_command_match_the_chart(render: Render) -> None:
     deployment = (BOT_CHART_DIR / "templates" / "bot" / "deployment.yaml").read_text()
     uid = re.search(r"runAsUser: (\d+)", deployment)
     assert uid is not None
@@ -80,7 +80,9 @@ def test_user_port_and_command_match_the_chart() -> None:
     assert ("EXPOSE", "3000") in steps and env_values()["PORT"] == "3000"
     [cmd] = [rest for keyword, rest in steps if keyword == "CMD"]
     assert json.loads(cmd) == ["python", "-m", "bot", "serve"]
-    assert "args: [python, -m, bot, serve]" in deployment
+    # The chart runs the image's command in HTTP mode, and the bot's other mode in Socket Mode.
+    assert bot_container(render())["args"] == ["python", "-m", "bot", "serve"]
+    assert bot_container(render({"slack": {"mode": "socket"}}))["args"] == ["python", "-m", "bot", "socket"]
     app_version = yaml.safe_load((BOT_CHART_DIR / "Chart.yaml").read_text())["appVersion"]
     project_version = re.search(r'^version = "(.+)"$', (REPO_ROOT / "pyproject.toml").read_text(), re.MULTILINE)
     assert project_version is not None and app_version == project_version.group(1)

@@ -1,6 +1,8 @@
 """The bot's chart on a real API server: its ServiceAccount's token lets the real bot,
 running outside the cluster with only that token, launch and tear down an environment,
-and is refused everything outside its remit (RBAC, then the admission policy)."""
+and is refused everything outside its remit (RBAC, then the admission policy): another
+install's namespaces beside it, namespaces without Pod Security "restricted", any
+EndpointSlice but the API server's, any Secret but its TLS source."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import secrets
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -25,6 +28,7 @@ from kubernetes.client.exceptions import ApiException
 from bot.config import DEFAULT_CHART
 from bot.core.environment import Target
 from bot.core.policy import ClusterSpec
+from bot.core.ports import Progress
 from bot.core.states import State
 from bot.helm.chart import LABEL_MANAGED_BY, MANAGED_BY
 from bot.helm.deployer import ACCESS_BINDING, EnvironmentAccess, HelmDeployer
@@ -40,6 +44,11 @@ RELEASE = "jupyterhub-bot"
 SA_CONTEXT = "jupyterhub-bot-sa"
 OWNER = "U0LEASTPRIV"
 DEPLOY_WAIT = 300.0
+# The chart's contract with the bot: every namespace it creates carries these.
+INSTALLATION_LABEL = "jupyterhub-bot.io/installation"
+POD_SECURITY = "pod-security.kubernetes.io/enforce"
+POD_SECURITY_VERSION = "pod-security.kubernetes.io/enforce-version"
+TLS_SOURCE = "wildcard-tls"
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,13 @@ class InstalledBot:
     namespace: str
     service_account: str  # namespace/name, as the chart tells the bot (BOT_SERVICE_ACCOUNT)
     environment_role: str  # as the chart tells the bot (ENVIRONMENT_CLUSTER_ROLE)
+    installation_id: str  # as the chart tells the bot (INSTALLATION_ID)
     kubeconfig: Path  # the ServiceAccount's token and nothing else
+
+    @property
+    def namespace_labels(self) -> dict[str, str]:
+        """The labels the bot must put on each namespace it creates."""
+        return {LABEL_MANAGED_BY: MANAGED_BY, INSTALLATION_LABEL: self.installation_id, POD_SECURITY: "restricted"}
 
 
 def _api(kubeconfig: Path, context: str) -> k8s.ApiClient:
@@ -110,11 +125,13 @@ def _service_account_kubeconfig(cluster: LocalCluster, namespace: str, name: str
     return path
 
 
-@pytest.fixture(scope="module")
-def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledBot]:
-    """The chart installed with `helm install --wait` (kwok plays the bot's pod; we need its
-    ServiceAccount and RBAC), and a kubeconfig with a token for that ServiceAccount."""
-    core = k8s.CoreV1Api(_admin_api(local_cluster))
+@contextmanager
+def _installed(
+    cluster: LocalCluster, workdir: Path, extra_values: dict[str, Any] | None = None
+) -> Iterator[InstalledBot]:
+    """The chart installed with `helm install --wait` into a new namespace (kwok plays the bot's
+    pod; we need its ServiceAccount and RBAC), and a kubeconfig with a token for that ServiceAccount."""
+    core = k8s.CoreV1Api(_admin_api(cluster))
     namespace = f"jhb-botchart-{secrets.token_hex(3)}"
     core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
     try:
@@ -123,7 +140,7 @@ def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPath
             string_data={"bot-token": "xoxb-not-a-real-token", "signing-secret": secrets.token_hex(16)},
         )
         core.create_namespaced_secret(namespace, slack)
-        values = tmp_path_factory.mktemp("botchart") / "values.yaml"
+        values = workdir / "values.yaml"
         values.write_text(
             yaml.safe_dump(
                 {
@@ -132,11 +149,12 @@ def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPath
                         "files": {"policy.yaml": cluster_policy(owners=[OWNER], context=None, max_environments=1)}
                     },
                     "persistence": {"enabled": False},
+                    **(extra_values or {}),
                 }
             )
         )
         _helm(
-            local_cluster,
+            cluster,
             "install",
             RELEASE,
             str(BOT_CHART_DIR),
@@ -152,24 +170,54 @@ def installed_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPath
         env: dict[str, str] = {e.name: e.value for e in deployment.spec.template.spec.containers[0].env}
         service_account: str = deployment.spec.template.spec.service_account_name
         assert env["BOT_SERVICE_ACCOUNT"] == f"{namespace}/{service_account}"
-        kubeconfig = _service_account_kubeconfig(
-            local_cluster, namespace, service_account, tmp_path_factory.mktemp("sa") / "kubeconfig"
-        )
+        assert env["INSTALLATION_ID"] == f"{namespace}.{RELEASE}"
+        kubeconfig = _service_account_kubeconfig(cluster, namespace, service_account, workdir / "kubeconfig")
         yield InstalledBot(
             namespace=namespace,
             service_account=env["BOT_SERVICE_ACCOUNT"],
             environment_role=env["ENVIRONMENT_CLUSTER_ROLE"],
+            installation_id=env["INSTALLATION_ID"],
             kubeconfig=kubeconfig,
         )
-        _helm(local_cluster, "uninstall", RELEASE, "--namespace", namespace, "--wait")
+        _helm(cluster, "uninstall", RELEASE, "--namespace", namespace, "--wait")
     finally:
         _delete_namespace(core, namespace)
 
 
 @pytest.fixture(scope="module")
-def bot_api(installed_bot: InstalledBot) -> k8s.ApiClient:
-    """An API client that is the bot's ServiceAccount, once its rights and the policy are in force."""
-    api = _api(installed_bot.kubeconfig, SA_CONTEXT)
+def tls_source(local_cluster: LocalCluster) -> Iterator[str]:
+    """A namespace holding a wildcard certificate for the bot to copy, and another Secret."""
+    core = k8s.CoreV1Api(_admin_api(local_cluster))
+    namespace = f"jhb-tls-{secrets.token_hex(3)}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    try:
+        for name in (TLS_SOURCE, "not-for-the-bot"):
+            secret = k8s.V1Secret(metadata=k8s.V1ObjectMeta(name=name), string_data={"tls.key": "not a real key"})
+            core.create_namespaced_secret(namespace, secret)
+        yield namespace
+    finally:
+        _delete_namespace(core, namespace)
+
+
+@pytest.fixture(scope="module")
+def installed_bot(
+    local_cluster: LocalCluster, tls_source: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InstalledBot]:
+    extra = {"tlsSourceSecrets": [{"namespace": tls_source, "name": TLS_SOURCE}]}
+    with _installed(local_cluster, tmp_path_factory.mktemp("botchart"), extra) as installed:
+        yield installed
+
+
+@pytest.fixture(scope="module")
+def other_bot(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledBot]:
+    """A second install of the same chart, same release name, in another namespace."""
+    with _installed(local_cluster, tmp_path_factory.mktemp("other-botchart")) as installed:
+        yield installed
+
+
+def _api_in_force(installed: InstalledBot) -> k8s.ApiClient:
+    """An API client that is this ServiceAccount, once its rights and the policy are in force."""
+    api = _api(installed.kubeconfig, SA_CONTEXT)
     core = k8s.CoreV1Api(api)
     probe = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"jhb-probe-{secrets.token_hex(3)}"))
 
@@ -186,6 +234,16 @@ def bot_api(installed_bot: InstalledBot) -> k8s.ApiClient:
     return api
 
 
+@pytest.fixture(scope="module")
+def bot_api(installed_bot: InstalledBot) -> k8s.ApiClient:
+    return _api_in_force(installed_bot)
+
+
+@pytest.fixture(scope="module")
+def other_api(other_bot: InstalledBot) -> k8s.ApiClient:
+    return _api_in_force(other_bot)
+
+
 def _refused(call: Callable[[], Any]) -> str:
     """Run an API call that must be refused with 403; return the API server's message."""
     with pytest.raises(ApiException) as refusal:
@@ -195,6 +253,20 @@ def _refused(call: Callable[[], Any]) -> str:
 
 
 # --- the job ------------------------------------------------------------------------------
+
+
+class LabellingDeployer(HelmDeployer):
+    """The bot's own deployer, adding the namespace labels this chart's admission policy
+    requires (INSTALLATION_ID, Pod Security restricted). A stand-in for the bot-side change
+    the integrator makes in bot/: once the bot labels its namespaces from INSTALLATION_ID
+    itself, `sa_bot` drops this and lets the runtime build its deployer again."""
+
+    def __init__(self, *args: Any, namespace_labels: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._namespace_labels = namespace_labels
+
+    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
+        return await super().deploy(target, values, {**labels, **self._namespace_labels}, progress)
 
 
 @pytest.fixture
@@ -208,6 +280,7 @@ async def sa_bot(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         policies_dir=policies,
         groups={},
+        deployer=_deployer(local_cluster, installed_bot, timeout_seconds=240, labelled=True),
         extra_env={
             "KUBECONFIG": str(installed_bot.kubeconfig),
             "HELM_BINARY": str(local_cluster.helm),
@@ -241,6 +314,8 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     sa_namespace, _, sa_name = installed_bot.service_account.partition("/")
     assert [(s.kind, s.namespace, s.name) for s in binding.subjects] == [("ServiceAccount", sa_namespace, sa_name)]
     assert await bot.runtime.deployer.managed_namespaces("local") == {env.namespace: env.id}
+    labels = k8s.CoreV1Api(admin).read_namespace(env.namespace).metadata.labels
+    assert labels.items() >= installed_bot.namespace_labels.items()
 
     bot.clock.advance(env.lifetime + timedelta(minutes=1))
     assert await bot.runtime.lifecycle.teardowns.expire_due() == 1
@@ -251,17 +326,23 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     assert not await asyncio.to_thread(namespace_exists, core, env.namespace)
 
 
-def _deployer(cluster: LocalCluster, installed: InstalledBot) -> HelmDeployer:
-    """The bot's deployer, as the ServiceAccount, exactly as the runtime builds it."""
+def _deployer(
+    cluster: LocalCluster, installed: InstalledBot, *, timeout_seconds: int = 120, labelled: bool = False
+) -> HelmDeployer:
+    """The bot's deployer, as the ServiceAccount, as the runtime builds it (labelled: with
+    the namespace labels the chart requires, see LabellingDeployer)."""
     connections = ClusterConnections(
         {"local": ClusterSpec(context=SA_CONTEXT)},
         kubeconfig=str(installed.kubeconfig),
         helm_binary=str(cluster.helm),
-        helm_timeout_seconds=120,
+        helm_timeout_seconds=timeout_seconds,
     )
     sa_namespace, _, sa_name = installed.service_account.partition("/")
     access = EnvironmentAccess(installed.environment_role, sa_namespace, sa_name)
-    return HelmDeployer(connections, chart_ref=str(DEFAULT_CHART), timeout_seconds=120, access=access)
+    settings: dict[str, Any] = {"chart_ref": str(DEFAULT_CHART), "timeout_seconds": timeout_seconds, "access": access}
+    if labelled:
+        return LabellingDeployer(connections, namespace_labels=installed.namespace_labels, **settings)
+    return HelmDeployer(connections, **settings)
 
 
 # Under least privilege the bot holds no rights in a namespace until it has bound itself
@@ -280,7 +361,7 @@ async def test_teardown_of_a_namespace_created_but_not_yet_bound(
     local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient
 ) -> None:
     name = f"jh-unbound-{secrets.token_hex(3)}"
-    labels = {LABEL_MANAGED_BY: MANAGED_BY}
+    labels = installed_bot.namespace_labels
     k8s.CoreV1Api(bot_api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
     admin = k8s.CoreV1Api(_admin_api(local_cluster))
     try:
@@ -337,7 +418,7 @@ def test_in_its_own_namespaces_it_binds_only_itself_and_only_its_role(
     core = k8s.CoreV1Api(bot_api)
     rbac = k8s.RbacAuthorizationV1Api(bot_api)
     own = f"jhb-own-{secrets.token_hex(3)}"
-    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=own, labels={LABEL_MANAGED_BY: MANAGED_BY})))
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=own, labels=installed_bot.namespace_labels)))
     try:
         # The environment role for someone else: refused by the admission policy.
         other = _access_binding(own, installed_bot, subject=("default", "default"))
@@ -350,8 +431,11 @@ def test_in_its_own_namespaces_it_binds_only_itself_and_only_its_role(
         )
         # Its own binding: allowed (this is what every deploy does first).
         rbac.create_namespaced_role_binding(own, _access_binding(own, installed_bot))
-        # It cannot relabel a namespace (no update/patch), so it cannot adopt one.
-        _refused(lambda: core.patch_namespace("default", {"metadata": {"labels": {LABEL_MANAGED_BY: MANAGED_BY}}}))
+        # It cannot relabel a namespace (no update/patch), so it cannot adopt one, nor lower
+        # the Pod Security level of its own.
+        adopt = {"metadata": {"labels": {INSTALLATION_LABEL: installed_bot.installation_id}}}
+        _refused(lambda: core.patch_namespace("default", adopt))
+        _refused(lambda: core.patch_namespace(own, {"metadata": {"labels": {POD_SECURITY: "privileged"}}}))
     finally:
         _delete_namespace(k8s.CoreV1Api(_admin_api(local_cluster)), own)
 
@@ -367,6 +451,14 @@ def test_namespaces_only_its_own(local_cluster: LocalCluster, bot_api: k8s.ApiCl
         assert namespace_exists(admin, foreign)
         unlabelled = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"jhb-unlabelled-{secrets.token_hex(3)}"))
         assert "ValidatingAdmissionPolicy" in _refused(lambda: core.create_namespace(unlabelled))
+        # The label every install shares is not ownership any more.
+        shared = {LABEL_MANAGED_BY: MANAGED_BY, POD_SECURITY: "restricted"}
+        managed_only = k8s.V1Namespace(
+            metadata=k8s.V1ObjectMeta(name=f"jhb-shared-{secrets.token_hex(3)}", labels=shared)
+        )
+        assert "only namespaces labelled jupyterhub-bot.io/installation=" in _refused(
+            lambda: core.create_namespace(managed_only)
+        )
     finally:
         _delete_namespace(admin, foreign)
 
@@ -391,3 +483,152 @@ def test_no_cluster_role_bindings_or_roles(installed_bot: InstalledBot, bot_api:
     _refused(lambda: rbac.patch_cluster_role(installed_bot.environment_role, {"rules": []}))
     admission = k8s.AdmissionregistrationV1Api(bot_api)
     _refused(lambda: admission.list_validating_admission_policy())
+
+
+# --- two installs side by side --------------------------------------------------------------
+
+
+def _create_namespace(api: k8s.ApiClient, labels: dict[str, str], prefix: str = "jhb-env") -> str:
+    name = f"{prefix}-{secrets.token_hex(3)}"
+    k8s.CoreV1Api(api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
+    return name
+
+
+def test_two_installs_never_touch_each_others_namespaces(
+    local_cluster: LocalCluster,
+    installed_bot: InstalledBot,
+    bot_api: k8s.ApiClient,
+    other_bot: InstalledBot,
+    other_api: k8s.ApiClient,
+) -> None:
+    assert installed_bot.installation_id != other_bot.installation_id
+    admin = k8s.CoreV1Api(_admin_api(local_cluster))
+    created: list[str] = []
+    try:
+        for me, my_api, them, their_api in (
+            (installed_bot, bot_api, other_bot, other_api),
+            (other_bot, other_api, installed_bot, bot_api),
+        ):
+            mine = _create_namespace(my_api, me.namespace_labels)
+            theirs = _create_namespace(their_api, them.namespace_labels)
+            created += [mine, theirs]
+            core, rbac = k8s.CoreV1Api(my_api), k8s.RbacAuthorizationV1Api(my_api)
+            # Its own: it binds itself there, as every deploy does first.
+            rbac.create_namespaced_role_binding(mine, _access_binding(mine, me))
+            # Theirs: not created, not bound in, not deleted.
+            posing = k8s.V1Namespace(
+                metadata=k8s.V1ObjectMeta(name=f"jhb-posing-{secrets.token_hex(3)}", labels=them.namespace_labels)
+            )
+            expected = f"only namespaces labelled {INSTALLATION_LABEL}={me.installation_id}"
+            assert expected in _refused(lambda posing=posing, core=core: core.create_namespace(posing))
+            message = _refused(
+                lambda rbac=rbac, theirs=theirs, me=me: rbac.create_namespaced_role_binding(
+                    theirs, _access_binding(theirs, me)
+                )
+            )
+            assert f"only in namespaces labelled {INSTALLATION_LABEL}={me.installation_id}" in message
+            assert "ValidatingAdmissionPolicy" in _refused(
+                lambda core=core, theirs=theirs: core.delete_namespace(theirs)
+            )
+            assert namespace_exists(admin, theirs)
+            # ...while its owner may delete it.
+            k8s.CoreV1Api(their_api).delete_namespace(theirs)
+    finally:
+        for name in created:
+            _delete_namespace(admin, name)
+
+
+# --- Pod Security ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pod_security",
+    [
+        pytest.param({}, id="no-pod-security-label"),
+        pytest.param({POD_SECURITY: "baseline"}, id="baseline"),
+        pytest.param({POD_SECURITY: "privileged"}, id="privileged"),
+        pytest.param({POD_SECURITY: "restricted", POD_SECURITY_VERSION: "v1.21"}, id="old-version-of-restricted"),
+    ],
+)
+def test_a_namespace_without_pod_security_restricted_is_refused(
+    installed_bot: InstalledBot, bot_api: k8s.ApiClient, pod_security: dict[str, str]
+) -> None:
+    labels = {k: v for k, v in installed_bot.namespace_labels.items() if k != POD_SECURITY} | pod_security
+    namespace = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"jhb-psa-{secrets.token_hex(3)}", labels=labels))
+    message = _refused(lambda: k8s.CoreV1Api(bot_api).create_namespace(namespace))
+    assert f"only namespaces labelled {POD_SECURITY}=restricted" in message
+
+
+def test_in_a_restricted_namespace_even_the_cluster_admin_cannot_run_a_privileged_pod(
+    local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient
+) -> None:
+    admin = k8s.CoreV1Api(_admin_api(local_cluster))
+    latest = installed_bot.namespace_labels | {POD_SECURITY_VERSION: "latest"}
+    names = [_create_namespace(bot_api, installed_bot.namespace_labels), _create_namespace(bot_api, latest)]
+    try:
+        for name in names:
+            assert admin.read_namespace(name).metadata.labels[POD_SECURITY] == "restricted"
+        privileged: Any = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "escape"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "shell",
+                        "image": "busybox:1.36",
+                        "securityContext": {"privileged": True},
+                        "volumeMounts": [{"name": "host", "mountPath": "/host"}],
+                    }
+                ],
+                "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+            },
+        }
+        # The PodSecurity admission plugin (on by default in kube-apiserver) refuses it.
+        message = _refused(lambda: admin.create_namespaced_pod(names[0], privileged))
+        assert "violates PodSecurity" in message and "restricted:latest" in message
+        assert "hostPath" in message and "privileged" in message
+    finally:
+        for name in names:
+            _delete_namespace(admin, name)
+
+
+# --- the API server's addresses, the TLS source ----------------------------------------------
+
+
+def test_it_reads_the_api_servers_endpoint_slice_and_no_other(
+    local_cluster: LocalCluster, bot_api: k8s.ApiClient
+) -> None:
+    discovery = k8s.DiscoveryV1Api(bot_api)
+    kubernetes: Any = discovery.read_namespaced_endpoint_slice("kubernetes", "default")
+    addresses = [address for endpoint in kubernetes.endpoints for address in endpoint.addresses]
+    ports = [port.port for port in kubernetes.ports]
+    assert addresses and ports, "what networkPolicy.apiServer needs"
+    # After DNAT a NetworkPolicy sees this port, not the Service's 443.
+    assert ports == [int(local_cluster.server.rsplit(":", 1)[1])]
+
+    _refused(lambda: discovery.list_namespaced_endpoint_slice("default"))
+    _refused(lambda: discovery.list_endpoint_slice_for_all_namespaces())
+    _refused(lambda: k8s.CoreV1Api(bot_api).read_namespaced_endpoints("kubernetes", "default"))
+    admin = k8s.DiscoveryV1Api(_admin_api(local_cluster))
+    other: Any = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": f"jhb-other-{secrets.token_hex(3)}"},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["192.0.2.10"]}],
+        "ports": [{"name": "https", "port": 443, "protocol": "TCP"}],
+    }
+    name = admin.create_namespaced_endpoint_slice("default", other).metadata.name
+    try:
+        _refused(lambda: discovery.read_namespaced_endpoint_slice(name, "default"))
+    finally:
+        admin.delete_namespaced_endpoint_slice(name, "default")
+
+
+def test_it_reads_exactly_the_tls_source_secret(bot_api: k8s.ApiClient, tls_source: str) -> None:
+    core = k8s.CoreV1Api(bot_api)
+    secret: Any = core.read_namespaced_secret(TLS_SOURCE, tls_source)
+    assert base64.b64decode(secret.data["tls.key"]) == b"not a real key"
+    _refused(lambda: core.read_namespaced_secret("not-for-the-bot", tls_source))
+    _refused(lambda: core.list_namespaced_secret(tls_source))

@@ -47,6 +47,14 @@ def lint(helm: Path, values: dict[str, Any], tmp_path: Path) -> subprocess.Compl
             },
             id="postgres-ingress-no-policy",
         ),
+        pytest.param(
+            {
+                "slack": {"mode": "socket"},
+                "installationId": "platform-prod",
+                "tlsSourceSecrets": [{"namespace": "cert-manager", "name": "wildcard-tls"}],
+            },
+            id="socket-mode-tls-source",
+        ),
     ],
 )
 def test_lint_strict_is_clean(helm: Path, tmp_path: Path, extra: dict[str, Any]) -> None:
@@ -72,12 +80,42 @@ def test_lint_strict_is_clean(helm: Path, tmp_path: Path, extra: dict[str, Any])
             {"policies": {"files": {"policy.json": "{}"}}}, "policy.json", "does not match pattern", id="file-name"
         ),
         pytest.param({"service": {"type": "ExternalName"}}, "/service/type", "must be one of", id="service-type"),
+        pytest.param({"slack": {"mode": "rtm"}}, "/slack/mode", "must be one of", id="slack-mode"),
+        pytest.param({"installationId": "team a"}, "/installationId", "pattern", id="installation-id-not-a-label"),
+        pytest.param({"installationId": "t" * 64}, "/installationId", "maxLength", id="installation-id-too-long"),
+        pytest.param(
+            {"tlsSourceSecrets": [{"namespace": "cert-manager"}]},
+            "/tlsSourceSecrets/0",
+            "missing property 'name'",
+            id="tls-source-without-name",
+        ),
+        pytest.param(
+            {"tlsSourceSecrets": [{"namespace": "Cert_Manager", "name": "wildcard-tls"}]},
+            "/tlsSourceSecrets/0/namespace",
+            "pattern",
+            id="tls-source-namespace",
+        ),
     ],
 )
 def test_schema_rejects_with_a_message_naming_the_field(
     render: Render, values: dict[str, Any], field: str, problem: str
 ) -> None:
     assert_schema_refuses(render, values, field, problem)
+
+
+def _notes(helm: Path, tmp_path: Path, values: dict[str, Any]) -> str:
+    command = [str(helm), "install", "chatops", str(BOT_CHART_DIR), "--dry-run=client", "--namespace", "bots"]
+    command += ["--values", str(_values_file(values, tmp_path))]
+    env = {**os.environ, "KUBECONFIG": str(tmp_path / "no-cluster")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split("NOTES:", 1)[1]
+
+
+def test_notes_in_socket_mode_need_no_request_url_and_name_the_installation(helm: Path, tmp_path: Path) -> None:
+    notes = _notes(helm, tmp_path, deep_merge(REQUIRED_VALUES, {"slack": {"mode": "socket"}}))
+    assert "Socket Mode" in notes and "/slack/events" not in notes
+    assert "kubectl get namespaces -l jupyterhub-bot.io/installation=bots.chatops" in notes
 
 
 def test_notes_give_the_request_url_and_warn_about_weakened_settings(helm: Path, tmp_path: Path) -> None:
@@ -140,7 +178,8 @@ def test_readme_documents_every_leaf_key() -> None:
     paths = list(value_paths(VALUES))
     leaves = {path for path in paths if not any(other.startswith(f"{path}.") for other in paths)}
     documented = set()
-    for line in (BOT_CHART_DIR / "README.md").read_text().splitlines():
+    section = (BOT_CHART_DIR / "README.md").read_text().split("\n## Values\n", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
         match = re.match(r"^\| `([A-Za-z0-9_.]+)` \|", line)
         if match:
             documented.add(match.group(1))

@@ -1,16 +1,17 @@
 """What the bot's chart renders: credentials only by reference, probes, a locked-down pod,
-exactly the intended RBAC rules and admission policy, and the database and policy options."""
+HTTP and Socket Mode, exactly the intended RBAC rules and admission policy, a per-install
+ownership id, and the database and policy options."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from bot.helm.chart import LABEL_MANAGED_BY, MANAGED_BY
 from tests.botchart.conftest import BOT_CHART_DIR, REQUIRED_VALUES, Objects, Render, bot_container, env_of, find
 from tests.support.hub import CHART_DIR, HelmError, HubSecrets, helm_template
 
@@ -19,6 +20,11 @@ RELEASE = "jupyterhub-bot"
 BOT_ROLE = f"{NAMESPACE}-{RELEASE}"
 ENVIRONMENT_ROLE = f"{NAMESPACE}-{RELEASE}-environment"
 BOT_USER = f"system:serviceaccount:{NAMESPACE}:{RELEASE}"
+ENDPOINTS_ROLE = f"{NAMESPACE}-{RELEASE}-apiserver-endpoints"
+TLS_SOURCE_ROLE = f"{NAMESPACE}-{RELEASE}-tls-source"
+# The label the bot puts on its namespaces, valued with INSTALLATION_ID.
+INSTALLATION_LABEL = "jupyterhub-bot.io/installation"
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # The required values less the policies (deep merging cannot remove a key).
 SLACK_ONLY = {"slack": REQUIRED_VALUES["slack"]}
 APP_VERSION = yaml.safe_load((BOT_CHART_DIR / "Chart.yaml").read_text())["appVersion"]
@@ -34,6 +40,12 @@ ALL_OPTIONS: dict[str, Any] = {
     "serviceAccount": {"annotations": {"iam.example.org/role": "bot"}},
     "labels": {"team": "platform"},
     "podAnnotations": {"example.org/note": "hello"},
+    "installationId": "team-a",
+    "tlsSourceSecrets": [
+        {"namespace": "cert-manager", "name": "wildcard-tls"},
+        {"namespace": "cert-manager", "name": "wildcard-tls-next"},
+        {"namespace": "ingress-nginx", "name": "default-tls"},
+    ],
 }
 
 # The bot's only cluster-wide rights (charts/jupyterhub-bot/templates/rbac/_rules.tpl).
@@ -104,6 +116,66 @@ def test_slack_credentials_come_only_from_the_named_secret(render: Render) -> No
         "valueFrom": {"secretKeyRef": {"name": "my-slack", "key": "signing"}},
     }
     assert env["ADMIN_CHANNEL_ID"]["value"] == "C0ADMINS"
+
+
+def test_http_mode_serves_slack_requests_with_the_signing_secret(default_objects: Objects) -> None:
+    container = bot_container(default_objects)
+    assert container["args"] == ["python", "-m", "bot", "serve"]
+    env = env_of(container)
+    assert "SLACK_SIGNING_SECRET" in env and "SLACK_APP_TOKEN" not in env
+
+
+def test_socket_mode_uses_the_app_token_and_renders_no_ingress(render: Render) -> None:
+    objects = render({"slack": {"mode": "socket", "appTokenKey": "xapp"}})
+    container = bot_container(objects)
+    assert container["args"] == ["python", "-m", "bot", "socket"]
+    env = env_of(container)
+    assert env["SLACK_APP_TOKEN"] == {
+        "name": "SLACK_APP_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "slack-credentials", "key": "xapp"}},
+    }
+    assert env["SLACK_BOT_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "bot-token"
+    assert "SLACK_SIGNING_SECRET" not in env
+    assert [o for o in objects if o["kind"] == "Ingress"] == []
+    # The Service and the probes stay: /healthz, /readyz and /metrics on $PORT.
+    assert find(objects, "Service")["spec"]["ports"][0]["targetPort"] == "http"
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert env["PORT"]["value"] == "3000"
+    assert find(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "3000"
+
+
+def test_socket_mode_refuses_an_ingress_with_a_reason(render: Render) -> None:
+    with pytest.raises(HelmError, match="in socket mode the bot connects out to Slack and needs no Ingress"):
+        render({"slack": {"mode": "socket"}, "ingress": {"enabled": True, "host": "bot.example.org"}})
+
+
+def installation_id(objects: Objects) -> str:
+    return str(env_of(bot_container(objects))["INSTALLATION_ID"]["value"])
+
+
+def test_installation_id_defaults_to_namespace_and_fullname(default_objects: Objects, all_options: Objects) -> None:
+    assert installation_id(default_objects) == f"{NAMESPACE}.{RELEASE}"
+    assert installation_id(all_options) == "team-a"
+
+
+def test_installation_ids_of_two_installs_differ(render: Render) -> None:
+    ids = {
+        installation_id(render(release=release, namespace=namespace))
+        for release, namespace in [("bot", "team-a"), ("bot", "team-b"), ("other", "team-a")]
+    }
+    assert ids == {"team-a.bot", "team-b.bot", "team-a.other"}
+
+
+def test_a_long_installation_id_stays_a_unique_label_value(render: Render) -> None:
+    namespace = "n" * 63
+    ids = [installation_id(render(release=release, namespace=namespace)) for release in ("a" * 53, "a" * 52 + "b")]
+    for found in ids:
+        assert len(found) <= 63 and LABEL_VALUE.match(found), found
+        assert found.startswith("n" * 54 + "-")
+    assert ids[0] != ids[1], "the hash keeps cut ids apart"
+    # A cut that ends on the separator drops it rather than leave a non-alphanumeric end.
+    dotted = installation_id(render(release="r" * 53, namespace="x" * 53))
+    assert dotted.startswith("x" * 53 + "-") and LABEL_VALUE.match(dotted)
 
 
 @pytest.mark.parametrize("options", ["defaults", "all options"])
@@ -281,7 +353,7 @@ def test_the_environment_rules_exactly_and_never_bound_by_the_chart(default_obje
     role = find(default_objects, "ClusterRole", ENVIRONMENT_ROLE)
     assert role["rules"] == EXPECTED_ENVIRONMENT_RULES
     bindings = [o for o in default_objects if o["kind"] in ("ClusterRoleBinding", "RoleBinding")]
-    assert [b["roleRef"]["name"] for b in bindings] == [BOT_ROLE]
+    assert sorted(b["roleRef"]["name"] for b in bindings) == [BOT_ROLE, ENDPOINTS_ROLE]
     env = env_of(bot_container(default_objects))
     assert env["ENVIRONMENT_CLUSTER_ROLE"]["value"] == ENVIRONMENT_ROLE
     assert env["BOT_SERVICE_ACCOUNT"]["value"] == f"{NAMESPACE}/{RELEASE}"
@@ -297,13 +369,67 @@ def _grants(rules: list[dict[str, Any]], group: str, resource: str, verb: str) -
     )
 
 
+def test_the_apiserver_endpoints_role_reads_one_endpoint_slice_in_default(default_objects: Objects) -> None:
+    role = find(default_objects, "Role", ENDPOINTS_ROLE)
+    assert role["metadata"]["namespace"] == "default"
+    assert role["rules"] == [
+        {
+            "apiGroups": ["discovery.k8s.io"],
+            "resources": ["endpointslices"],
+            "verbs": ["get"],
+            "resourceNames": ["kubernetes"],
+        }
+    ]
+    binding = find(default_objects, "RoleBinding", ENDPOINTS_ROLE)
+    assert binding["metadata"]["namespace"] == "default"
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ENDPOINTS_ROLE}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE}]
+
+
+def test_tls_sources_are_readable_by_name_one_role_per_namespace(
+    all_options: Objects, default_objects: Objects
+) -> None:
+    assert not [o for o in default_objects if o["metadata"]["name"] == TLS_SOURCE_ROLE]
+    roles = {
+        o["metadata"]["namespace"]: o
+        for o in all_options
+        if o["kind"] == "Role" and o["metadata"]["name"] == TLS_SOURCE_ROLE
+    }
+    assert {ns: r["rules"] for ns, r in roles.items()} == {
+        "cert-manager": [
+            {
+                "apiGroups": [""],
+                "resources": ["secrets"],
+                "verbs": ["get"],
+                "resourceNames": ["wildcard-tls", "wildcard-tls-next"],
+            }
+        ],
+        "ingress-nginx": [
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["default-tls"]}
+        ],
+    }
+    bindings = [o for o in all_options if o["kind"] == "RoleBinding" and o["metadata"]["name"] == TLS_SOURCE_ROLE]
+    assert sorted(b["metadata"]["namespace"] for b in bindings) == ["cert-manager", "ingress-nginx"]
+    for binding in bindings:
+        assert binding["roleRef"]["name"] == TLS_SOURCE_ROLE
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE}]
+
+
 def test_the_environment_role_covers_everything_the_environment_chart_makes(helm: Any) -> None:
     """Helm (as the bot) must manage every kind charts/jupyterhub renders, and the bot must hold
-    every right the hub's Role grants, since Kubernetes lets it grant only what it holds."""
+    every right the hub's Role grants, since Kubernetes lets it grant only what it holds. With
+    hub.existingSecret the bot makes the credentials Secret itself (and copies TLS Secrets)."""
     secrets = HubSecrets.generate()
-    values = {**secrets.values(), "ingress": {"enabled": True, "host": "lab.example.org"}}
-    environment = helm_template(helm, values, release="env", namespace="env-ns", chart=CHART_DIR)
+    ingress = {"enabled": True, "host": "lab.example.org", "tls": {"enabled": True, "secretName": "lab-tls"}}
+    environment = [
+        obj
+        for values in ({**secrets.values(), "ingress": ingress}, {"hub": {"existingSecret": "lab-credentials"}})
+        for obj in helm_template(helm, values, release="env", namespace="env-ns", chart=CHART_DIR)
+    ]
+    assert {"Secret", "Ingress", "NetworkPolicy", "Role"} <= {o["kind"] for o in environment}
     rules = EXPECTED_ENVIRONMENT_RULES
+    for verb in ("create", "get", "delete"):
+        assert _grants(rules, "", "secrets", verb), f"cannot {verb} the credentials or TLS Secret"
     kinds = {(o["apiVersion"].rpartition("/")[0], o["kind"]) for o in environment}
     plural = {"NetworkPolicy": "networkpolicies", "Ingress": "ingresses"}
     for group, kind in sorted(kinds):
@@ -347,6 +473,7 @@ def test_an_existing_service_account(render: Render) -> None:
     assert find(objects, "ClusterRoleBinding")["subjects"][0]["name"] == "bot-identity"
     policy = find(objects, "ValidatingAdmissionPolicy")
     assert policy["spec"]["matchConditions"][0]["expression"].endswith("'system:serviceaccount:bots:bot-identity'")
+    assert find(objects, "RoleBinding", ENDPOINTS_ROLE)["subjects"][0]["name"] == "bot-identity"
 
 
 # --- admission policy -----------------------------------------------------------
@@ -368,14 +495,24 @@ def test_admission_policy_confines_the_bot_to_its_own_namespaces(default_objects
     assert spec["matchConditions"] == [
         {"name": "only-the-bot", "expression": f"request.userInfo.username == '{BOT_USER}'"}
     ]
-    # The label is the one the bot puts on its namespaces (bot/values.py).
+    # Ownership is this install's id in the installation label, as the bot is told (INSTALLATION_ID).
     own = next(v for v in spec["variables"] if v["name"] == "ownNamespace")["expression"]
-    assert f"labels['{LABEL_MANAGED_BY}'] == '{MANAGED_BY}'" in own
-    assert [v["reason"] for v in spec["validations"]] == ["Forbidden", "Forbidden"]
-    assert f"'{ENVIRONMENT_ROLE}'" in spec["validations"][1]["expression"]
+    assert f"variables.targetLabels['{INSTALLATION_LABEL}'] == '{NAMESPACE}.{RELEASE}'" in own
+    assert [v["reason"] for v in spec["validations"]] == ["Forbidden"] * 3
+    pod_security = spec["validations"][1]["expression"]
+    assert "variables.targetLabels['pod-security.kubernetes.io/enforce'] == 'restricted'" in pod_security
+    assert "variables.targetLabels['pod-security.kubernetes.io/enforce-version'] == 'latest'" in pod_security
+    assert f"'{ENVIRONMENT_ROLE}'" in spec["validations"][2]["expression"]
 
     binding = find(default_objects, "ValidatingAdmissionPolicyBinding")
     assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}
+
+
+def test_admission_policy_follows_an_explicit_installation_id(all_options: Objects) -> None:
+    own = next(
+        v for v in find(all_options, "ValidatingAdmissionPolicy")["spec"]["variables"] if v["name"] == "ownNamespace"
+    )
+    assert f"variables.targetLabels['{INSTALLATION_LABEL}'] == 'team-a'" in own["expression"]
 
 
 def test_admission_policy_can_be_turned_off(render: Render) -> None:

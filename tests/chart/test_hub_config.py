@@ -12,6 +12,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from tests.chart.conftest import Render
+from tests.chart.user_pod import user_pod_manifest
 from tests.chart.value_sets import LARGE_PROFILE, NO_ISOLATION, NO_STORAGE
 from tests.support.hub import HubSecrets, hub_config_files, swap_kubernetes_block
 
@@ -137,3 +138,44 @@ def test_kubernetes_block_is_marked_and_swappable(
     assert config.JupyterHub.spawner_class == "simple"
     assert config.Authenticator.allowed_users == {"admin"}
     assert "KubeSpawner" not in config
+
+
+def test_routes_are_checked_every_minute(
+    render: Render, tmp_path: Path, hub_secrets: HubSecrets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The activity pass also re-adds routes a restarted proxy lost (JupyterHub's
+    update_last_activity ends in check_routes); its default is every 300 s."""
+    config, _ = load(render, {}, tmp_path, hub_secrets, monkeypatch)
+    assert config.JupyterHub.last_activity_interval == 60
+    jupyterhub_app = pytest.importorskip("jupyterhub.app")
+    assert jupyterhub_app.JupyterHub.last_activity_interval.default_value == 300
+
+
+def test_user_pods_kubespawner_builds_pass_pod_security_restricted(
+    render: Render, tmp_path: Path, hub_secrets: HubSecrets
+) -> None:
+    """KubeSpawner itself builds the user pod from the rendered configuration; it carries
+    everything the restricted Pod Security Standard asks of a pod."""
+    pytest.importorskip("kubespawner", reason="jupyterhub-kubespawner is not installed")
+    pod = user_pod_manifest(hub_config_files(render(LARGE_PROFILE)), tmp_path, hub_secrets)
+    spec = pod["spec"]
+    assert spec["securityContext"] == {
+        "fsGroup": 100,
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    containers = spec["containers"] + spec.get("initContainers", [])
+    assert [c["name"] for c in containers] == ["notebook"]
+    for container in containers:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["runAsUser"] == 1000 and context["runAsGroup"] == 100
+        assert not context.get("privileged")
+    assert not any(spec.get(host) for host in ("hostNetwork", "hostPID", "hostIPC"))
+    assert [v["name"] for v in spec["volumes"] if "persistentVolumeClaim" not in v] == []
+    # The user-server NetworkPolicy selects this pod.
+    labels = pod["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "singleuser-server"
+    assert labels["app.kubernetes.io/instance"] == "env"
+    assert labels["app.kubernetes.io/name"] == "jupyterhub"

@@ -8,8 +8,17 @@ from typing import Any
 
 import pytest
 
-from tests.chart.conftest import Objects, Render
-from tests.chart.value_sets import INGRESS_TLS, LARGE_PROFILE, NO_ISOLATION, NO_STORAGE, VALUE_SETS
+from tests.chart.conftest import Objects, Render, uses_existing_secret
+from tests.chart.value_sets import (
+    EXISTING_SECRET,
+    INGRESS_DEFAULT_CERTIFICATE,
+    INGRESS_PLAIN,
+    INGRESS_TLS,
+    LARGE_PROFILE,
+    NO_ISOLATION,
+    NO_STORAGE,
+    VALUE_SETS,
+)
 from tests.support.hub import HelmError, HubSecrets, decode_secret, hub_config_files
 
 NAMESPACE = "env-ns"
@@ -77,11 +86,19 @@ def test_only_namespaced_kinds_all_in_the_release_namespace(rendered: tuple[str,
         assert obj["metadata"]["namespace"] == NAMESPACE
 
 
+def credentials_secret(name: str) -> str:
+    """The Secret a value set's hub and proxy read their credentials from."""
+    values = VALUE_SETS[name]
+    fullname = values.get("fullnameOverride") or "env"
+    return str(values["hub"]["existingSecret"]) if uses_existing_secret(values) else f"{fullname}-hub"
+
+
 def test_fixed_names_the_bot_relies_on(rendered: tuple[str, Objects]) -> None:
     name, objects = rendered
     fullname = VALUE_SETS[name].get("fullnameOverride") or "env"
-    secret = get(objects, "Secret", f"{fullname}-hub")
-    assert {"admin-password", "bot-api-token"} <= set(secret["data"])
+    if not uses_existing_secret(VALUE_SETS[name]):
+        secret = get(objects, "Secret", f"{fullname}-hub")
+        assert set(secret["data"]) == {"admin-password", "bot-api-token", "proxy-token"}
     public = get(objects, "Service", f"{fullname}-proxy-public")
     assert [(p["name"], p["port"]) for p in public["spec"]["ports"]] == [("http", 80)]
     hub = get(objects, "Service", f"{fullname}-hub")
@@ -94,7 +111,10 @@ def test_fixed_names_the_bot_relies_on(rendered: tuple[str, Objects]) -> None:
 
 
 def test_secrets_only_in_the_secret(rendered: tuple[str, Objects], hub_secrets: HubSecrets) -> None:
-    _, objects = rendered
+    name, objects = rendered
+    if uses_existing_secret(VALUE_SETS[name]):
+        assert kinds(objects, "Secret") == [], "with hub.existingSecret the chart makes no Secret"
+        return
     plain = [hub_secrets.admin_password, hub_secrets.bot_api_token, hub_secrets.proxy_token]
     encoded = [base64.b64encode(value.encode()).decode() for value in plain]
     secrets = kinds(objects, "Secret")
@@ -147,6 +167,7 @@ def test_images_are_pinned(rendered: tuple[str, Objects]) -> None:
 def test_hub_reads_secrets_from_the_secret(rendered: tuple[str, Objects]) -> None:
     name, objects = rendered
     fullname = VALUE_SETS[name].get("fullnameOverride") or "env"
+    secret = credentials_secret(name)
     hub = container(get(objects, "Deployment", f"{fullname}-hub"))
     refs = {
         env["name"]: (env["valueFrom"]["secretKeyRef"]["name"], env["valueFrom"]["secretKeyRef"]["key"])
@@ -154,12 +175,12 @@ def test_hub_reads_secrets_from_the_secret(rendered: tuple[str, Objects]) -> Non
         if "valueFrom" in env
     }
     assert refs == {
-        "JUPYTERHUB_ADMIN_PASSWORD": (f"{fullname}-hub", "admin-password"),
-        "JUPYTERHUB_BOT_API_TOKEN": (f"{fullname}-hub", "bot-api-token"),
-        "CONFIGPROXY_AUTH_TOKEN": (f"{fullname}-hub", "proxy-token"),
+        "JUPYTERHUB_ADMIN_PASSWORD": (secret, "admin-password"),
+        "JUPYTERHUB_BOT_API_TOKEN": (secret, "bot-api-token"),
+        "CONFIGPROXY_AUTH_TOKEN": (secret, "proxy-token"),
     }
     proxy = container(get(objects, "Deployment", f"{fullname}-proxy"))
-    assert proxy["env"][0]["valueFrom"]["secretKeyRef"] == {"name": f"{fullname}-hub", "key": "proxy-token"}
+    assert proxy["env"][0]["valueFrom"]["secretKeyRef"] == {"name": secret, "key": "proxy-token"}
 
 
 def test_hub_rbac_is_namespaced_and_minimal(rendered: tuple[str, Objects]) -> None:
@@ -205,7 +226,7 @@ def test_defaults(render: Render) -> None:
     assert single["storage"] == {"enabled": True, "capacity": "10Gi", "storageClassName": ""}
 
 
-def test_ingress_with_tls(render: Render) -> None:
+def test_ingress_with_tls_from_a_named_secret(render: Render) -> None:
     objects = render(INGRESS_TLS)
     ingress = get(objects, "Ingress", "env")
     spec = ingress["spec"]
@@ -215,8 +236,21 @@ def test_ingress_with_tls(render: Render) -> None:
     assert rule["host"] == "alice-demo.hubs.example.org"
     (path,) = rule["http"]["paths"]
     assert path["backend"]["service"] == {"name": "env-proxy-public", "port": {"name": "http"}}
-    assert ingress["metadata"]["annotations"] == {"nginx.ingress.kubernetes.io/proxy-body-size": "64m"}
+    # Annotations pass through untouched: cert-manager's issuer, the controller's body limit.
+    assert ingress["metadata"]["annotations"] == INGRESS_TLS["ingress"]["annotations"]
     assert get(objects, "Service", "env-proxy-public")["spec"]["type"] == "ClusterIP"
+
+
+def test_ingress_with_tls_on_the_controllers_default_certificate(render: Render) -> None:
+    ingress = get(render(INGRESS_DEFAULT_CERTIFICATE), "Ingress", "env")
+    assert ingress["spec"]["tls"] == [{"hosts": ["bob-lab.hubs.example.org"]}]
+    assert "annotations" not in ingress["metadata"]
+
+
+def test_ingress_without_tls(render: Render) -> None:
+    ingress = get(render(INGRESS_PLAIN), "Ingress", "env")
+    assert "tls" not in ingress["spec"]
+    assert ingress["spec"]["rules"][0]["host"] == "carol-lab.hubs.example.org"
 
 
 def test_no_storage(render: Render) -> None:
@@ -312,19 +346,33 @@ def test_network_policies(render: Render) -> None:
     user_pod_labels["app.kubernetes.io/component"] = "singleuser-server"
     selector = policies["env-singleuser"]["podSelector"]["matchLabels"]
     assert selector.items() <= user_pod_labels.items()
-    # User servers reach the hub, plus the configured egress (DNS and public internet).
+    # User servers reach the hub and DNS, plus the configured egress (the public internet).
     egress = policies["env-singleuser"]["egress"]
     assert egress[0]["ports"] == [{"port": 8081, "protocol": "TCP"}]
-    assert egress[1:] == VALUE_SETS_DEFAULT_EGRESS
-    public_rule = egress[2]["to"][0]["ipBlock"]
-    assert public_rule["cidr"] == "0.0.0.0/0"
-    assert "10.0.0.0/8" in public_rule["except"]
-    assert "169.254.0.0/16" in public_rule["except"]
+    assert egress[1] == DNS_EGRESS
+    assert egress[2:] == DEFAULT_USER_EGRESS
     # Only the hub may use the proxy's API; anyone may reach its public port.
     proxy_ingress = policies["env-proxy"]["ingress"]
     assert proxy_ingress[0] == {"ports": [{"port": "http", "protocol": "TCP"}]}
     api_from = proxy_ingress[1]["from"][0]["podSelector"]["matchLabels"]
     assert api_from["app.kubernetes.io/component"] == "hub"
+
+
+def test_user_servers_cannot_reach_private_ranges_or_cloud_metadata_by_default(render: Render) -> None:
+    egress = get(render({}), "NetworkPolicy", "env-singleuser")["spec"]["egress"]
+    blocks = [peer["ipBlock"] for rule in egress for peer in rule.get("to", []) if "ipBlock" in peer]
+    assert {block["cidr"] for block in blocks} == {"0.0.0.0/0", "::/0"}
+    left_out = {cidr for block in blocks for cidr in block["except"]}
+    for private_or_metadata in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+    ):
+        assert private_or_metadata in left_out
 
 
 def test_isolation_can_be_switched_off(render: Render) -> None:
@@ -335,11 +383,51 @@ def test_isolation_can_be_switched_off(render: Render) -> None:
     assert settings(objects)["cull"]["enabled"] is False
 
 
-def test_custom_egress_replaces_the_default(render: Render) -> None:
+def test_custom_egress_replaces_the_default_but_never_dns(render: Render) -> None:
     egress = [{"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}], "ports": [{"port": 443, "protocol": "TCP"}]}]
-    objects = render({"networkPolicy": {"egress": egress}})
-    spec = get(objects, "NetworkPolicy", "env-singleuser")["spec"]
-    assert spec["egress"][1:] == egress
+    spec = get(render({"networkPolicy": {"egress": egress}}), "NetworkPolicy", "env-singleuser")["spec"]
+    assert spec["egress"][1:] == [DNS_EGRESS, *egress]
+    # No extra egress at all: the hub and DNS remain, so spawns still resolve names.
+    closed = get(render({"networkPolicy": {"egress": []}}), "NetworkPolicy", "env-singleuser")["spec"]
+    assert closed["egress"][1:] == [DNS_EGRESS]
+    assert closed["egress"][0]["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "hub"
+
+
+def api_server_rule(objects: Objects) -> dict[str, Any]:
+    """The hub's egress rule towards the Kubernetes API (the only one with TCP ports beyond ours)."""
+    egress = get(objects, "NetworkPolicy", "env-hub")["spec"]["egress"]
+    ours = {8001, 8081, 8888, 53}
+    [rule] = [r for r in egress if any(p["port"] not in ours for p in r.get("ports", []))]
+    return rule
+
+
+def test_hub_reaches_the_api_server_on_its_ports_anywhere_when_addresses_are_unknown(render: Render) -> None:
+    rule = api_server_rule(render({}))
+    assert rule == {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]}
+
+
+def test_hub_reaches_only_the_api_servers_addresses_and_ports_when_given(render: Render) -> None:
+    values = {"networkPolicy": {"apiServer": {"addresses": ["10.0.0.5", "10.0.0.6", "fd00::5"], "ports": [6443]}}}
+    rule = api_server_rule(render(values))
+    assert rule == {
+        "to": [
+            {"ipBlock": {"cidr": "10.0.0.5/32"}},
+            {"ipBlock": {"cidr": "10.0.0.6/32"}},
+            {"ipBlock": {"cidr": "fd00::5/128"}},
+        ],
+        "ports": [{"port": 6443, "protocol": "TCP"}],
+    }
+    # minikube's API server listens on 8443.
+    minikube = api_server_rule(render({"networkPolicy": {"apiServer": {"addresses": [], "ports": [8443]}}}))
+    assert minikube == {"ports": [{"port": 8443, "protocol": "TCP"}]}
+
+
+def test_hub_egress_is_otherwise_its_own_components_and_dns(render: Render) -> None:
+    egress = get(render({}), "NetworkPolicy", "env-hub")["spec"]["egress"]
+    components = [r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for r in egress if "to" in r]
+    assert components == ["proxy", "singleuser-server", "hub"]
+    assert DNS_EGRESS in egress
+    assert len(egress) == 5
 
 
 def test_checksums_follow_config_and_secret(render: Render, hub_secrets: HubSecrets) -> None:
@@ -356,6 +444,30 @@ def test_checksums_follow_config_and_secret(render: Render, hub_secrets: HubSecr
     other_secret = annotations({"hub": {"adminPassword": "x" * 40}})
     assert other_secret["checksum/secret"] != base["checksum/secret"]
     assert other_secret["checksum/config"] == base["checksum/config"]
+    # An existing Secret's content is not the chart's to hash: only the config is.
+    existing = annotations(EXISTING_SECRET)
+    assert set(existing) == {"checksum/config"}
+    proxy = get(render(EXISTING_SECRET), "Deployment", "env-proxy")["spec"]["template"]["metadata"]
+    assert "checksum/secret" not in proxy.get("annotations", {})
+
+
+def test_an_existing_secret_needs_no_credential_in_the_values(render: Render, hub_secrets: HubSecrets) -> None:
+    objects = render(EXISTING_SECRET)
+    assert kinds(objects, "Secret") == []
+    text = json.dumps(objects)
+    for value in (hub_secrets.admin_password, hub_secrets.bot_api_token, hub_secrets.proxy_token):
+        assert value not in text
+    refs = {
+        (env["valueFrom"]["secretKeyRef"]["name"], env["valueFrom"]["secretKeyRef"]["key"])
+        for deployment in kinds(objects, "Deployment")
+        for env in container(deployment)["env"]
+        if "valueFrom" in env
+    }
+    assert refs == {
+        ("env-credentials", "admin-password"),
+        ("env-credentials", "bot-api-token"),
+        ("env-credentials", "proxy-token"),
+    }
 
 
 def test_fullname_override_and_release_name_limits(render: Render) -> None:
@@ -370,14 +482,15 @@ def test_fullname_override_and_release_name_limits(render: Render) -> None:
         render({}, release="42-env")
 
 
-VALUE_SETS_DEFAULT_EGRESS: list[dict[str, Any]] = [
-    {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+DNS_EGRESS: dict[str, Any] = {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+
+DEFAULT_USER_EGRESS: list[dict[str, Any]] = [
     {
         "to": [
             {
                 "ipBlock": {
                     "cidr": "0.0.0.0/0",
-                    "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+                    "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"],
                 }
             },
             {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10"]}},

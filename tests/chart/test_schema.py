@@ -56,6 +56,37 @@ VALUES: dict[str, Any] = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
         ),
         pytest.param({"fullnameOverride": "Env_1"}, "/fullnameOverride", "pattern", id="fullname"),
         pytest.param({"singleuser": {"image": {"tag": "latest"}}}, "/singleuser/image/tag", "not", id="latest-tag"),
+        pytest.param(
+            {"ingress": {"tls": {"enabled": False, "secretName": "lab-tls"}}},
+            "/ingress/tls/secretName",
+            "maxLength",
+            id="tls-secret-without-tls",
+        ),
+        pytest.param(
+            {"networkPolicy": {"apiServer": {"addresses": ["10.0.0.0/8"]}}},
+            "/networkPolicy/apiServer/addresses/0",
+            "pattern",
+            id="api-server-address-is-a-range",
+        ),
+        pytest.param(
+            {"networkPolicy": {"apiServer": {"addresses": ["kubernetes.default"]}}},
+            "/networkPolicy/apiServer/addresses/0",
+            "pattern",
+            id="api-server-address-is-a-name",
+        ),
+        pytest.param(
+            {"networkPolicy": {"apiServer": {"ports": []}}},
+            "/networkPolicy/apiServer/ports",
+            "minItems",
+            id="api-server-without-ports",
+        ),
+        pytest.param(
+            {"networkPolicy": {"apiServer": {"ports": [70000]}}},
+            "/networkPolicy/apiServer/ports/0",
+            "maximum",
+            id="api-server-port",
+        ),
+        pytest.param({"hub": {"existingSecret": "Hub_Creds"}}, "/hub/existingSecret", "pattern", id="secret-name"),
     ],
 )
 def test_invalid_values_fail_with_the_schema_message(
@@ -72,6 +103,27 @@ def test_missing_secrets_are_named(render: Render) -> None:
         assert f"'{field}': minLength: got 0, want 32" in message
 
 
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        pytest.param({"hub": {"adminPassword": "a" * 40}}, "/hub/adminPassword", id="admin-password"),
+        pytest.param({"hub": {"botApiToken": "b" * 40}}, "/hub/botApiToken", id="bot-token"),
+        pytest.param({"proxy": {"secretToken": "p" * 40}}, "/proxy/secretToken", id="proxy-token"),
+    ],
+)
+def test_a_credential_beside_an_existing_secret_is_refused(render: Render, values: dict[str, Any], field: str) -> None:
+    """With hub.existingSecret the credentials live only in that Secret; one given as a value
+    as well would land in Helm's release history, so the schema refuses it."""
+    assert_schema_refuses(
+        render, deep_merge({"hub": {"existingSecret": "env-credentials"}}, values), field, "maxLength"
+    )
+
+
+def test_an_existing_secret_alone_is_enough(render: Render) -> None:
+    objects = render({"hub": {"existingSecret": "env-credentials"}}, with_secrets=False)
+    assert [o for o in objects if o["kind"] == "Secret"] == []
+
+
 def test_request_above_limit_fails_naming_both_values(render: Render) -> None:
     with pytest.raises(HelmError, match=r"singleuser.memory.guarantee \(4G\) is larger than singleuser.memory.limit"):
         render({"singleuser": {"memory": {"guarantee": "4G", "limit": "2G"}}})
@@ -79,9 +131,12 @@ def test_request_above_limit_fails_naming_both_values(render: Render) -> None:
         render({"singleuser": {"cpu": {"guarantee": 2, "limit": 1}}})
 
 
-def test_schema_is_valid_and_accepts_the_defaults_with_secrets() -> None:
+def test_schema_is_valid_and_accepts_the_defaults_with_secrets_or_an_existing_secret() -> None:
     jsonschema.Draft7Validator.check_schema(SCHEMA)
     jsonschema.validate(deep_merge(VALUES, HubSecrets.generate().values()), SCHEMA)
+    jsonschema.validate(deep_merge(VALUES, {"hub": {"existingSecret": "env-credentials"}}), SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(VALUES, SCHEMA)
 
 
 def test_every_key_is_described() -> None:
@@ -120,8 +175,10 @@ def test_values_yaml_and_schema_list_the_same_keys() -> None:
 
 
 def readme_keys(readme: Path) -> set[str]:
+    """The keys in the first column of the README's values table (its "## Values" section)."""
     keys = set()
-    for line in readme.read_text().splitlines():
+    section = readme.read_text().split("\n## Values\n", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
         match = re.match(r"^\| `([A-Za-z0-9_.]+)` \|", line)
         if match:
             keys.add(match.group(1))

@@ -1,4 +1,5 @@
-"""Value sets the chart is rendered with (secrets are merged in by the tests)."""
+"""Value sets the chart is rendered with (secrets are merged in by the tests, unless a set
+names an existing Secret)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,33 @@ INGRESS_TLS: dict[str, Any] = {
         "enabled": True,
         "host": "alice-demo.hubs.example.org",
         "className": "nginx",
-        "tls": {"secretName": "alice-demo-tls"},
-        "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "64m"},
+        "tls": {"enabled": True, "secretName": "alice-demo-tls"},
+        "annotations": {
+            "cert-manager.io/cluster-issuer": "letsencrypt",
+            "nginx.ingress.kubernetes.io/proxy-body-size": "64m",
+        },
     },
+}
+
+# HTTPS with the ingress controller's default certificate (no Secret of our own).
+INGRESS_DEFAULT_CERTIFICATE: dict[str, Any] = {
+    "proxy": {"service": {"type": "ClusterIP"}},
+    "ingress": {"enabled": True, "host": "bob-lab.hubs.example.org", "tls": {"enabled": True}},
+}
+
+# An Ingress serving plain HTTP.
+INGRESS_PLAIN: dict[str, Any] = {
+    "ingress": {"enabled": True, "host": "carol-lab.hubs.example.org", "tls": {"enabled": False}},
+}
+
+# Credentials in a Secret the caller made through the API: none in the values.
+EXISTING_SECRET: dict[str, Any] = {
+    "hub": {"existingSecret": "env-credentials"},
+}
+
+# The hub may reach only the API server's real endpoints.
+API_SERVER_ADDRESSES: dict[str, Any] = {
+    "networkPolicy": {"apiServer": {"addresses": ["10.0.0.5", "fd00::5"], "ports": [6443]}},
 }
 
 NO_STORAGE: dict[str, Any] = {
@@ -51,6 +76,10 @@ NO_ISOLATION: dict[str, Any] = {
 VALUE_SETS: dict[str, dict[str, Any]] = {
     "defaults": DEFAULTS,
     "ingress-tls": INGRESS_TLS,
+    "ingress-default-certificate": INGRESS_DEFAULT_CERTIFICATE,
+    "ingress-plain": INGRESS_PLAIN,
+    "existing-secret": EXISTING_SECRET,
+    "api-server-addresses": API_SERVER_ADDRESSES,
     "no-storage": NO_STORAGE,
     "large-profile": LARGE_PROFILE,
     "no-isolation": NO_ISOLATION,

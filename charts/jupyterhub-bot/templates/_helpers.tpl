@@ -55,18 +55,44 @@ release name in two namespaces never fights over one ClusterRole.
 {{- include "jupyterhub-bot.clusterScoped.fullname" . }}-own-namespaces
 {{- end }}
 
+{{/* Roles in other namespaces (default, TLS sources) carry the release namespace too. */}}
+{{- define "jupyterhub-bot.apiServerEndpoints.fullname" -}}
+{{- include "jupyterhub-bot.clusterScoped.fullname" . }}-apiserver-endpoints
+{{- end }}
+
+{{- define "jupyterhub-bot.tlsSource.fullname" -}}
+{{- include "jupyterhub-bot.clusterScoped.fullname" . }}-tls-source
+{{- end }}
+
 {{/* The bot's identity as the API server sees it. */}}
 {{- define "jupyterhub-bot.userName" -}}
 {{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "jupyterhub-bot.serviceAccountName" .) -}}
 {{- end }}
 
 {{/*
-The label the bot puts on every namespace it creates (bot/values.py:
-LABEL_MANAGED_BY = MANAGED_BY). The admission policy trusts only namespaces
-carrying it.
+Which environments are this install's: installationId, or
+"<release namespace>.<fullname>". Always a valid label value: at most 63
+characters, alphanumeric at both ends; a longer one is cut and given a hash
+of the whole, so two installs never share an id.
 */}}
-{{- define "jupyterhub-bot.ownNamespaceLabel.key" -}}app.kubernetes.io/managed-by{{- end }}
-{{- define "jupyterhub-bot.ownNamespaceLabel.value" -}}jupyterhub-bot{{- end }}
+{{- define "jupyterhub-bot.installationId" -}}
+{{- $id := .Values.installationId | default (printf "%s.%s" .Release.Namespace (include "jupyterhub-bot.fullname" .)) -}}
+{{- if gt (len $id) 63 -}}
+{{- $id = printf "%s-%s" (regexReplaceAll "[^A-Za-z0-9]+$" (trunc 54 $id) "") (sha256sum $id | trunc 8) -}}
+{{- end -}}
+{{- $id -}}
+{{- end }}
+
+{{/*
+The label the bot puts on every namespace it creates, with the installation id
+as its value (INSTALLATION_ID). The admission policy trusts only namespaces
+carrying this install's id.
+*/}}
+{{- define "jupyterhub-bot.installationLabel" -}}jupyterhub-bot.io/installation{{- end }}
+
+{{/* Pod Security admission, which every environment namespace must enforce at "restricted". */}}
+{{- define "jupyterhub-bot.podSecurityLabel" -}}pod-security.kubernetes.io/enforce{{- end }}
+{{- define "jupyterhub-bot.podSecurityVersionLabel" -}}pod-security.kubernetes.io/enforce-version{{- end }}
 
 {{/* Where things are mounted in the bot container. */}}
 {{- define "jupyterhub-bot.port" -}}3000{{- end }}
@@ -106,6 +132,9 @@ rendered (included from the Deployment).
 {{- define "jupyterhub-bot.checks" -}}
 {{- if not .Values.slack.existingSecret -}}
 {{- fail "slack.existingSecret is required: create a Secret with the bot token and the signing secret (see the chart README) and name it here" -}}
+{{- end -}}
+{{- if and (eq .Values.slack.mode "socket") .Values.ingress.enabled -}}
+{{- fail "ingress.enabled: in socket mode the bot connects out to Slack and needs no Ingress; turn it off (the Service stays for /healthz, /readyz and /metrics)" -}}
 {{- end -}}
 {{- if not .Values.slack.adminChannelId -}}
 {{- fail "slack.adminChannelId is required: the channel ID (C…) for approval requests and admin alerts" -}}

@@ -38,6 +38,25 @@ truncated: a fullname that would make an invalid name fails the render instead.
 {{- include "jupyterhub.fullname" . }}-singleuser
 {{- end }}
 
+{{/*
+The Secret holding the hub's credentials: hub.existingSecret when given (the
+caller created it through the API, so no credential enters Helm's release
+history), else the one this chart makes from the values.
+*/}}
+{{- define "jupyterhub.hub.secretName" -}}
+{{- .Values.hub.existingSecret | default (include "jupyterhub.hub.fullname" .) -}}
+{{- end }}
+
+{{/*
+The keys of that Secret, named once. Returns YAML; read one with
+(include "jupyterhub.hub.secretKeys" . | fromYaml).adminPassword
+*/}}
+{{- define "jupyterhub.hub.secretKeys" -}}
+adminPassword: admin-password
+botApiToken: bot-api-token
+proxyToken: proxy-token
+{{- end }}
+
 {{- define "jupyterhub.ingress.fullname" -}}
 {{- include "jupyterhub.fullname" . }}
 {{- end }}
@@ -136,7 +155,7 @@ units. Ki/Mi/Gi/Ti are always powers of 1024.
 {{- printf "%d%s" $size $unit -}}
 {{- end }}
 
-{{/* Egress to cluster DNS, wherever it runs. */}}
+{{/* Egress to cluster DNS, wherever it runs (kube-dns, NodeLocal DNSCache, a cloud resolver). */}}
 {{- define "jupyterhub.netpol.dnsEgress" -}}
 - ports:
     - port: 53

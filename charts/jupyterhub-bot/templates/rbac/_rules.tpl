@@ -3,9 +3,10 @@ The RBAC rules, in one place so the README and the tests can point at them.
 Each rule says which step of the bot needs it.
 */}}
 {{- define "jupyterhub-bot.botRole.rules" -}}
-# Create each environment's namespace (labelled as the bot's own), find the
-# bot's namespaces by that label when reconciling, and delete them at teardown.
-# No update or patch: the bot cannot label someone else's namespace as its own.
+# Create each environment's namespace (labelled with this install's id), find
+# the bot's namespaces by that label when reconciling, and delete them at
+# teardown. No update or patch: the bot cannot label someone else's namespace
+# as its own, nor lower a namespace's Pod Security level.
 - apiGroups: [""]
   resources: [namespaces]
   verbs: [create, get, list, delete]
@@ -55,4 +56,25 @@ Each rule says which step of the bot needs it.
 - apiGroups: [apps]
   resources: [replicasets]
   verbs: [get, list, watch]
+{{- end }}
+
+
+{{/*
+In namespace default, the API server's addresses and ports: the bot reads them
+at deploy time for each hub's egress policy (networkPolicy.apiServer of
+charts/jupyterhub). One object by name; no list, no other slice.
+*/}}
+{{- define "jupyterhub-bot.apiServerEndpoints.rules" -}}
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get]
+  resourceNames: [kubernetes]
+{{- end }}
+
+{{/* In a TLS source's namespace: read exactly the named wildcard Secrets, to copy them. Takes a list of names. */}}
+{{- define "jupyterhub-bot.tlsSource.rules" -}}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+  resourceNames: {{ toJson . }}
 {{- end }}

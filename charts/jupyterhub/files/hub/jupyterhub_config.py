@@ -51,6 +51,12 @@ c.JupyterHub.load_roles = [
     },
 ]
 
+# Every minute, not every five: besides recording activity, this pass re-adds
+# any route missing from the proxy, so user servers are reachable again within
+# a minute after the proxy restarts (it keeps routes only in memory). Zero to
+# JupyterHub sets the same.
+c.JupyterHub.last_activity_interval = 60
+
 # Idle culling, as a hub-managed service (the hub issues its token).
 cull = settings["cull"]
 if cull["enabled"]:
@@ -101,8 +107,17 @@ c.KubeSpawner.cpu_guarantee = singleuser["cpuGuarantee"]
 c.KubeSpawner.cpu_limit = singleuser["cpuLimit"]
 c.KubeSpawner.mem_guarantee = singleuser["memGuarantee"]
 c.KubeSpawner.mem_limit = singleuser["memLimit"]
-# Notebook images run as jovyan (uid 1000) in group users (gid 100).
+# User pods pass Pod Security "restricted" (environment namespaces enforce it):
+# notebook images run as jovyan (uid 1000) in group users (gid 100), never as
+# root, without privilege escalation or capabilities, under the runtime's
+# default seccomp profile. Pod-level fields cover any container KubeSpawner adds.
+c.KubeSpawner.uid = 1000
+c.KubeSpawner.gid = 100
 c.KubeSpawner.fs_gid = 100
+c.KubeSpawner.privileged = False
+c.KubeSpawner.allow_privilege_escalation = False
+c.KubeSpawner.pod_security_context = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+c.KubeSpawner.container_security_context = {"capabilities": {"drop": ["ALL"]}}
 # Large notebook images take a while to pull on a fresh node.
 c.KubeSpawner.start_timeout = 600
 c.KubeSpawner.http_timeout = 120
