@@ -66,6 +66,13 @@ class Settings(BaseModel):
         pattern=r"^([a-z0-9-]+/[a-z0-9-]+)?$",
         description="The bot's own ServiceAccount as namespace/name, for that binding.",
     )
+    installation_id: str = Field(
+        "jupyterhub-bot",
+        alias="INSTALLATION_ID",
+        pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+        description="Names this installation on every namespace it creates, so installs sharing a cluster "
+        "never touch each other's environments (the bot's chart sets it).",
+    )
     deploy_timeout_seconds: int = Field(
         600, alias="DEPLOY_TIMEOUT_SECONDS", gt=0, description="How long a deploy may take before it fails."
     )

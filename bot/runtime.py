@@ -153,6 +153,7 @@ def build_runtime(
             timeout_seconds=settings.deploy_timeout_seconds,
             access=access,
             image_pull_grace_seconds=settings.image_pull_grace_seconds,
+            installation=settings.installation_id,
         )
     activity = EnvironmentActivity(deployer, HubActivityReader())
     metrics = Metrics()

@@ -18,22 +18,33 @@ from bot.core.ports import HubRequest
 __all__ = [
     "ADMIN_USER",
     "LABEL_ENVIRONMENT",
+    "LABEL_INSTALLATION",
     "LABEL_MANAGED_BY",
     "LABEL_OWNER",
     "MANAGED_BY",
+    "POD_SECURITY",
+    "ApiServer",
     "HubSecrets",
     "build_values",
     "hub_secret_name",
     "ingress_host",
     "managed_labels",
+    "namespace_labels",
     "public_service_name",
 ]
 
 ADMIN_USER = "admin"
 MANAGED_BY = "jupyterhub-bot"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_INSTALLATION = "jupyterhub-bot.io/installation"
 LABEL_ENVIRONMENT = "jupyterhub-bot.io/environment-id"
 LABEL_OWNER = "jupyterhub-bot.io/owner"
+# Every environment namespace enforces Pod Security's restricted level, at the API
+# server's own (latest) version of it; the bot's chart refuses a namespace without it.
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
 
 # Keys of the hub's Secret (names, not secrets).
 ADMIN_PASSWORD_KEY = "admin-password"  # noqa: S105
@@ -42,7 +53,9 @@ PROXY_TOKEN_KEY = "proxy-token"  # noqa: S105
 
 
 def hub_secret_name(release: str) -> str:
-    return f"{release}-hub"
+    """The Secret the bot creates through the API for the hub's credentials (never through
+    Helm, so they stay out of Helm's release history)."""
+    return f"{release}-hub-credentials"
 
 
 def public_service_name(release: str) -> str:
@@ -67,16 +80,39 @@ class HubSecrets:
     def __iter__(self) -> Iterator[str]:
         return iter((self.admin_password, self.bot_api_token, self.proxy_token))
 
+    def secret_data(self) -> dict[str, str]:
+        """The hub Secret's keys and values."""
+        return {
+            ADMIN_PASSWORD_KEY: self.admin_password,
+            BOT_API_TOKEN_KEY: self.bot_api_token,
+            PROXY_TOKEN_KEY: self.proxy_token,
+        }
+
+    @classmethod
+    def from_secret_data(cls, data: dict[str, str]) -> HubSecrets:
+        return cls(
+            admin_password=data[ADMIN_PASSWORD_KEY],
+            bot_api_token=data[BOT_API_TOKEN_KEY],
+            proxy_token=data[PROXY_TOKEN_KEY],
+        )
+
     def __repr__(self) -> str:
         return "HubSecrets(<redacted>)"
 
 
-def managed_labels(environment_id: str, owner_id: str) -> dict[str, str]:
+def managed_labels(environment_id: str, owner_id: str, installation: str) -> dict[str, str]:
+    """The labels on every object of one environment."""
     return {
         LABEL_MANAGED_BY: MANAGED_BY,
+        LABEL_INSTALLATION: installation,
         LABEL_ENVIRONMENT: environment_id,
         LABEL_OWNER: owner_id.lower(),
     }
+
+
+def namespace_labels(environment_id: str, owner_id: str, installation: str) -> dict[str, str]:
+    """The labels on an environment's namespace: ownership, and Pod Security."""
+    return {**managed_labels(environment_id, owner_id, installation), **POD_SECURITY}
 
 
 def ingress_host(name: str, namespace: str, cluster: ClusterSpec) -> str | None:
@@ -102,26 +138,40 @@ def _half_memory(quantity: str) -> str:
     return f"{float(digits) / 2:g}{quantity[len(digits) :]}"
 
 
-def build_values(request: HubRequest, secrets_: HubSecrets) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ApiServer:
+    """Where the cluster's API server really listens (its endpoints, not the Service)."""
+
+    addresses: tuple[str, ...]
+    ports: tuple[int, ...]
+
+
+def build_values(request: HubRequest, *, installation: str, api_server: ApiServer | None = None) -> dict[str, Any]:
+    """Our chart's values for ``request``. No credential is among them: the hub reads its
+    Secret (:func:`hub_secret_name`), which the deployer creates through the API."""
     profile, cluster = request.profile, request.cluster
     host = ingress_host(request.name, request.target.namespace, cluster)
     storage_class = cluster.storage_class or ""
+    tls: dict[str, Any] = {"enabled": bool(cluster.tls_secret)}
+    if cluster.tls_secret:
+        tls["secretName"] = cluster.tls_secret
+    network_policy: dict[str, Any] = {}
+    if api_server is not None:
+        network_policy["apiServer"] = {"addresses": list(api_server.addresses), "ports": list(api_server.ports)}
     return {
         "hub": {
             "adminUser": ADMIN_USER,
-            "adminPassword": secrets_.admin_password,
-            "botApiToken": secrets_.bot_api_token,
+            "existingSecret": hub_secret_name(request.target.release),
             "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": storage_class}},
         },
         "proxy": {
-            "secretToken": secrets_.proxy_token,
             "service": {"type": "ClusterIP" if host else cluster.service_type},
         },
         "ingress": {
             "enabled": host is not None,
             "host": host or "",
             "className": cluster.ingress_class or "",
-            "tls": {"secretName": cluster.tls_secret or ""},
+            "tls": tls,
         },
         "singleuser": {
             "image": _image(profile.image),
@@ -141,5 +191,6 @@ def build_values(request: HubRequest, secrets_: HubSecrets) -> dict[str, Any]:
         },
         "quota": {"enabled": True, "maxUserServers": profile.max_users},
         "cull": {"enabled": True, "timeout": int(request.idle_timeout.total_seconds()), "every": 300},
-        "labels": managed_labels(request.environment_id, request.owner_id),
+        "networkPolicy": network_policy,
+        "labels": managed_labels(request.environment_id, request.owner_id, installation),
     }

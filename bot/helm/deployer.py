@@ -42,7 +42,7 @@ from bot.core.problems import (
     ValuesRefused,
 )
 from bot.helm import chart
-from bot.helm.chart import LABEL_ENVIRONMENT, LABEL_MANAGED_BY, MANAGED_BY
+from bot.helm.chart import LABEL_ENVIRONMENT, LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY
 from bot.helm.image_pulls import PullFailure, PullWatch, pull_failures
 from bot.helm.kube import ClusterConnection, ClusterConnections
 from bot.logs import redactor
@@ -151,8 +151,10 @@ class HelmDeployer:
         timeout_seconds: int = 600,
         access: EnvironmentAccess | None = None,
         image_pull_grace_seconds: float = 60,
+        installation: str = MANAGED_BY,
     ) -> None:
         self._connections = connections
+        self._installation = installation
         self._chart_ref = chart_ref
         self._chart_version = chart_version or None
         self._timeout = timeout_seconds
@@ -167,16 +169,20 @@ class HelmDeployer:
 
     async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
         target = request.target
-        hub_secrets = chart.HubSecrets.generate()
-        # Registered before Helm runs, so not even Helm's error output can leak them.
-        redactor.register(target.namespace, *hub_secrets)
-        values = chart.build_values(request, hub_secrets)
-        labels = chart.managed_labels(request.environment_id, request.owner_id)
+        labels = chart.managed_labels(request.environment_id, request.owner_id, self._installation)
         conn = await self._connections.get(target.cluster)
         try:
-            await self._ensure_namespace(conn, target.namespace, labels)
+            await self._ensure_namespace(
+                conn,
+                target.namespace,
+                chart.namespace_labels(request.environment_id, request.owner_id, self._installation),
+            )
             if self._access is not None:
                 await self._grant_access(conn, target.namespace, self._access, labels)
+            hub_secrets = await self._ensure_hub_secret(conn, target, labels)
+            values = chart.build_values(
+                request, installation=self._installation, api_server=await self._api_server(conn)
+            )
             await progress(DeployStep.NAMESPACE_CREATED)
             helm_chart = await self._chart(conn)
             # A bot killed mid-install leaves the release pending; Helm refuses to touch it
@@ -266,10 +272,13 @@ class HelmDeployer:
             if exc.status == 404:
                 return  # already gone, and the release with it
             raise DeployError(KubernetesRefused(exc.status or 0, str(exc.reason), "reading the namespace")) from None
+        if not self._ours(namespace):
+            raise DeployError(NamespaceNotOurs(target.namespace))
         if not (namespace.status and namespace.status.phase == "Terminating"):
             if self._access is not None:
                 # A deploy may have died between creating the namespace and binding us in it.
-                await self._grant_access(conn, target.namespace, self._access, {LABEL_MANAGED_BY: MANAGED_BY})
+                labels = {LABEL_MANAGED_BY: MANAGED_BY, LABEL_INSTALLATION: self._installation}
+                await self._grant_access(conn, target.namespace, self._access, labels)
             try:
                 await conn.helm.uninstall_release(
                     target.release, namespace=target.namespace, wait=True, timeout=f"{self._timeout}s"
@@ -295,15 +304,19 @@ class HelmDeployer:
     async def _secret_value(self, target: Target, key: str) -> str:
         conn = await self._connections.get(target.cluster)
         try:
-            secret: Any = await asyncio.to_thread(
-                conn.core.read_namespaced_secret,
-                chart.hub_secret_name(target.release),
-                target.namespace,
-                _request_timeout=_API_TIMEOUT,
-            )
-        except ApiException as exc:
+            data = await self._secret_data(conn, target)
+        except (ApiException, KeyError) as exc:
             raise DeployError(CredentialsUnreadable()) from exc
-        return base64.b64decode(secret.data[key]).decode()
+        return data[key]
+
+    async def _secret_data(self, conn: ClusterConnection, target: Target) -> dict[str, str]:
+        secret: Any = await asyncio.to_thread(
+            conn.core.read_namespaced_secret,
+            chart.hub_secret_name(target.release),
+            target.namespace,
+            _request_timeout=_API_TIMEOUT,
+        )
+        return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
 
     async def check(self, cluster: str) -> None:
         conn = await self._connections.get(cluster)
@@ -313,7 +326,7 @@ class HelmDeployer:
         conn = await self._connections.get(cluster)
         found: Any = await asyncio.to_thread(
             conn.core.list_namespace,
-            label_selector=f"{LABEL_MANAGED_BY}={MANAGED_BY}",
+            label_selector=f"{LABEL_INSTALLATION}={self._installation}",
             _request_timeout=_API_TIMEOUT,
         )
         # A namespace being deleted is on its way out, not an orphan.
@@ -334,10 +347,61 @@ class HelmDeployer:
             if exc.status != 409:
                 raise
         existing: Any = await asyncio.to_thread(conn.core.read_namespace, name, _request_timeout=_API_TIMEOUT)
-        if (existing.metadata.labels or {}).get(LABEL_MANAGED_BY) != MANAGED_BY:
+        if not self._ours(existing):
             raise DeployError(NamespaceNotOurs(name))
         if existing.status and existing.status.phase == "Terminating":
             raise DeployError(NamespaceStillTerminating(name))
+
+    def _ours(self, namespace: Any) -> bool:
+        """Whether ``namespace`` (a V1Namespace) belongs to this installation."""
+        return bool((namespace.metadata.labels or {}).get(LABEL_INSTALLATION) == self._installation)
+
+    async def _ensure_hub_secret(
+        self, conn: ClusterConnection, target: Target, labels: dict[str, str]
+    ) -> chart.HubSecrets:
+        """The hub's credentials, in a Secret the bot creates through the API: Helm never sees
+        them, so its release history holds none. A repeated deploy (after a crash) finds the
+        Secret there and keeps its values, so a hub already running keeps its login."""
+        fresh = chart.HubSecrets.generate()
+        # Registered before anything can fail, so not even Helm's or Kubernetes' errors leak them.
+        redactor.register(target.namespace, *fresh)
+        body: Any = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "name": chart.hub_secret_name(target.release),
+                "namespace": target.namespace,
+                "labels": labels,
+            },
+            "stringData": fresh.secret_data(),
+        }
+        try:
+            await asyncio.to_thread(
+                conn.core.create_namespaced_secret, target.namespace, body, _request_timeout=_API_TIMEOUT
+            )
+            return fresh
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        existing = chart.HubSecrets.from_secret_data(await self._secret_data(conn, target))
+        redactor.register(target.namespace, *existing)
+        return existing
+
+    async def _api_server(self, conn: ClusterConnection) -> chart.ApiServer | None:
+        """Where the API server really listens, from the ``kubernetes`` EndpointSlice, so the
+        hub's egress can be limited to exactly that; ``None`` (the chart's fallback: any
+        address on the usual ports) if it cannot be read."""
+        try:
+            found: Any = await asyncio.to_thread(
+                conn.discovery.read_namespaced_endpoint_slice, "kubernetes", "default", _request_timeout=_API_TIMEOUT
+            )
+        except (ApiException, urllib3.exceptions.HTTPError) as exc:
+            log.warning("could not read the API server's addresses (%s); the hub may reach any on 443/6443", exc)
+            return None
+        addresses = sorted({a for endpoint in found.endpoints or [] for a in endpoint.addresses or []})
+        ports = sorted({p.port for p in found.ports or [] if p.port})
+        return chart.ApiServer(tuple(addresses), tuple(ports)) if addresses and ports else None
 
     async def _grant_access(
         self, conn: ClusterConnection, namespace: str, access: EnvironmentAccess, labels: dict[str, str]

@@ -24,6 +24,7 @@ class ClusterConnection:
     networking: k8s.NetworkingV1Api
     rbac: k8s.RbacAuthorizationV1Api
     authorization: k8s.AuthorizationV1Api
+    discovery: k8s.DiscoveryV1Api
     helm: pyhelm3.Client
 
 
@@ -75,5 +76,6 @@ class ClusterConnections:
             networking=k8s.NetworkingV1Api(api),
             rbac=k8s.RbacAuthorizationV1Api(api),
             authorization=k8s.AuthorizationV1Api(api),
+            discovery=k8s.DiscoveryV1Api(api),
             helm=helm,
         )

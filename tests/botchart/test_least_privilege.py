@@ -28,7 +28,6 @@ from kubernetes.client.exceptions import ApiException
 from bot.config import DEFAULT_CHART
 from bot.core.environment import Target
 from bot.core.policy import ClusterSpec
-from bot.core.ports import Progress
 from bot.core.states import State
 from bot.helm.chart import LABEL_MANAGED_BY, MANAGED_BY
 from bot.helm.deployer import ACCESS_BINDING, EnvironmentAccess, HelmDeployer
@@ -255,20 +254,6 @@ def _refused(call: Callable[[], Any]) -> str:
 # --- the job ------------------------------------------------------------------------------
 
 
-class LabellingDeployer(HelmDeployer):
-    """The bot's own deployer, adding the namespace labels this chart's admission policy
-    requires (INSTALLATION_ID, Pod Security restricted). A stand-in for the bot-side change
-    the integrator makes in bot/: once the bot labels its namespaces from INSTALLATION_ID
-    itself, `sa_bot` drops this and lets the runtime build its deployer again."""
-
-    def __init__(self, *args: Any, namespace_labels: dict[str, str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._namespace_labels = namespace_labels
-
-    async def deploy(self, target: Target, values: dict[str, Any], labels: dict[str, str], progress: Progress) -> str:
-        return await super().deploy(target, values, {**labels, **self._namespace_labels}, progress)
-
-
 @pytest.fixture
 async def sa_bot(
     local_cluster: LocalCluster, installed_bot: InstalledBot, bot_api: k8s.ApiClient, tmp_path: Path
@@ -280,8 +265,8 @@ async def sa_bot(
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         policies_dir=policies,
         groups={},
-        deployer=_deployer(local_cluster, installed_bot, timeout_seconds=240, labelled=True),
         extra_env={
+            "INSTALLATION_ID": installed_bot.installation_id,
             "KUBECONFIG": str(installed_bot.kubeconfig),
             "HELM_BINARY": str(local_cluster.helm),
             "ENVIRONMENT_CLUSTER_ROLE": installed_bot.environment_role,
@@ -299,11 +284,10 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     assert await bot.runtime.readiness() == {"database": "ok", "cluster:local": "ok"}
 
     assert_acked(await bot.slack.slash_command(OWNER, "launch lp"))
-    [creds] = await bot.slack.wait_for("chat.postMessage", lambda c: "*Password:*" in c.text_blob, timeout=DEPLOY_WAIT)
+    await bot.slack.wait_for_private(OWNER, lambda c: "*Password:*" in c.text_blob, timeout=DEPLOY_WAIT)
     await bot.settle()
     env = bot.environment(OWNER, "lp")
     assert env.state == State.READY, env.last_error
-    assert creds.args["channel"] == "D0LEASTPRIV"
 
     # Seen by the cluster admin: the release, and the bot's binding confined to this namespace.
     admin = _admin_api(local_cluster)
@@ -326,11 +310,8 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     assert not await asyncio.to_thread(namespace_exists, core, env.namespace)
 
 
-def _deployer(
-    cluster: LocalCluster, installed: InstalledBot, *, timeout_seconds: int = 120, labelled: bool = False
-) -> HelmDeployer:
-    """The bot's deployer, as the ServiceAccount, as the runtime builds it (labelled: with
-    the namespace labels the chart requires, see LabellingDeployer)."""
+def _deployer(cluster: LocalCluster, installed: InstalledBot, *, timeout_seconds: int = 120) -> HelmDeployer:
+    """The bot's deployer, as the ServiceAccount, as the runtime builds it."""
     connections = ClusterConnections(
         {"local": ClusterSpec(context=SA_CONTEXT)},
         kubeconfig=str(installed.kubeconfig),
@@ -339,10 +320,13 @@ def _deployer(
     )
     sa_namespace, _, sa_name = installed.service_account.partition("/")
     access = EnvironmentAccess(installed.environment_role, sa_namespace, sa_name)
-    settings: dict[str, Any] = {"chart_ref": str(DEFAULT_CHART), "timeout_seconds": timeout_seconds, "access": access}
-    if labelled:
-        return LabellingDeployer(connections, namespace_labels=installed.namespace_labels, **settings)
-    return HelmDeployer(connections, **settings)
+    return HelmDeployer(
+        connections,
+        chart_ref=str(DEFAULT_CHART),
+        timeout_seconds=timeout_seconds,
+        access=access,
+        installation=installed.installation_id,
+    )
 
 
 # Under least privilege the bot holds no rights in a namespace until it has bound itself

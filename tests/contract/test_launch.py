@@ -27,7 +27,7 @@ async def test_launch_with_arguments_delivers_credentials_only_to_the_requester(
     assert env.state == State.READY
     assert env.lifetime_seconds == 4 * 3600
     assert env.expires_at == bot.clock.now + env.lifetime
-    password = bot.deployer.releases[env.namespace]["values"]["hub"]["adminPassword"]
+    password = bot.deployer.releases[env.namespace]["secrets"].admin_password
     assert len(password) >= 32
     assert f"`{password}`" in dm.text_blob and env.url in dm.text_blob
     elsewhere = [c for c in bot.slack.calls if c is not dm and password in c.text_blob]

@@ -70,7 +70,7 @@ async def test_logs_are_json_lines_without_credentials(bot: ContractBot, json_lo
     await bot.slack.wait_for("response_url", lambda c: "*Password:*" in c.text_blob)
     await bot.settle()
     env = bot.environment(STUDENT, "logged")
-    password = bot.deployer.releases[env.namespace]["values"]["hub"]["adminPassword"]
+    password = bot.deployer.releases[env.namespace]["secrets"].admin_password
     logging.getLogger("test").info("if it ever were logged: %s", password)
 
     lines = [line for line in json_log.getvalue().splitlines() if line]

@@ -163,7 +163,7 @@ async def test_a_login_delivered_late_goes_by_dm_and_is_taken_down_with_the_hub(
     login = await bot.slack.wait_for_private(RESEARCHER, lambda c: "*Password:*" in c.text_blob)
     assert login.method == "chat.postMessage" and login.args["channel"] == "D0RESEARCH"
     await bot.settle()
-    password = bot.deployer.releases[env.namespace]["values"]["hub"]["adminPassword"]
+    password = bot.deployer.releases[env.namespace]["secrets"].admin_password
 
     assert_acked(await bot.slack.click(RESEARCHER, blocks.ACTION_DELETE_CONFIRM, env.id))
     [taken_down] = await bot.slack.wait_for(

@@ -58,7 +58,7 @@ async def test_launch_over_socket_mode_delivers_credentials_privately(
     dm = await slack.wait_for_private(STUDENT, lambda c: "*Password:*" in c.text_blob)
     assert dm.args["response_type"] == "ephemeral"
     [target] = deployer.deploys
-    password = deployer.releases[target.namespace]["values"]["hub"]["adminPassword"]
+    password = deployer.releases[target.namespace]["secrets"].admin_password
     assert [c for c in slack.calls if password in c.text_blob] == [dm]
 
 

@@ -21,7 +21,7 @@ async def test_a_launch_without_approval_deploys_and_sends_the_login_to_the_owne
     env = await core.ready("lab")
     assert env.url and env.expires_at == env.ready_at + timedelta(hours=8)  # type: ignore[operator]
     [login] = core.notifier.to(OWNER.user_id, n.Credentials)
-    password = core.deployer.releases[env.namespace]["values"]["hub"]["adminPassword"]
+    password = core.deployer.releases[env.namespace]["secrets"].admin_password
     assert login.password == password and login.username == "admin"
     assert [who for who, notice in core.notifier.sent if isinstance(notice, n.Credentials)] == [OWNER.user_id]
     steps = [

@@ -12,7 +12,7 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.support.cluster import LocalCluster
 
-__all__ = ["admin_api", "core_api", "helm_releases", "namespace_exists"]
+__all__ = ["admin_api", "core_api", "core_discovery", "helm", "helm_releases", "namespace_exists"]
 
 
 def admin_api(cluster: LocalCluster) -> k8s.ApiClient:
@@ -34,24 +34,22 @@ def namespace_exists(core: k8s.CoreV1Api, name: str) -> bool:
     return True
 
 
-def helm_releases(cluster: LocalCluster, namespace: str) -> list[dict[str, str]]:
-    """`helm list` of one namespace, as the real helm reports it."""
+def core_discovery(cluster: LocalCluster) -> k8s.DiscoveryV1Api:
+    return k8s.DiscoveryV1Api(admin_api(cluster))
+
+
+def helm(cluster: LocalCluster, *args: str) -> str:
+    """The real helm, as the cluster's admin; its standard output."""
     out = subprocess.run(
-        [
-            str(cluster.helm),
-            "list",
-            "-n",
-            namespace,
-            "-o",
-            "json",
-            "--kubeconfig",
-            str(cluster.kubeconfig),
-            "--kube-context",
-            cluster.context,
-        ],
+        [str(cluster.helm), *args, "--kubeconfig", str(cluster.kubeconfig), "--kube-context", cluster.context],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    return list(json.loads(out.stdout or "[]"))
+    return out.stdout
+
+
+def helm_releases(cluster: LocalCluster, namespace: str) -> list[dict[str, str]]:
+    """`helm list` of one namespace, as the real helm reports it."""
+    return list(json.loads(helm(cluster, "list", "-n", namespace, "-o", "json") or "[]"))

@@ -15,7 +15,7 @@ from bot.core.errors import DeployError
 from bot.core.notices import DeployStep, Notice
 from bot.core.ports import Deployed, HubRequest, Progress, ReplyChannel
 from bot.core.problems import CredentialsUnreadable, HelmFailed, Problem
-from bot.helm.chart import ADMIN_USER, LABEL_ENVIRONMENT, HubSecrets, build_values, managed_labels
+from bot.helm.chart import ADMIN_USER, LABEL_ENVIRONMENT, MANAGED_BY, HubSecrets, build_values, managed_labels
 
 N = TypeVar("N", bound=Notice)
 # The recipient RecordingNotifier files admin notices under.
@@ -52,8 +52,9 @@ class InMemoryDeployer:
         self.deploys.append(target)
         secrets = HubSecrets.generate()
         self.releases[target.namespace] = {
-            "values": build_values(request, secrets),
-            "labels": managed_labels(request.environment_id, request.owner_id),
+            "values": build_values(request, installation=MANAGED_BY),
+            "labels": managed_labels(request.environment_id, request.owner_id, MANAGED_BY),
+            "secrets": secrets,
         }
         await progress(DeployStep.NAMESPACE_CREATED)
         if self.gate is not None:
@@ -72,18 +73,18 @@ class InMemoryDeployer:
             raise DeployError(HelmFailed("Kubernetes refused to read the namespace (503 Service Unavailable)."))
         self.releases.pop(target.namespace, None)
 
-    def _values(self, target: Target) -> dict[str, Any]:
+    def _secrets(self, target: Target) -> HubSecrets:
         release = self.releases.get(target.namespace)
         if release is None:
             raise DeployError(CredentialsUnreadable())
-        values: dict[str, Any] = release["values"]
-        return values
+        secrets: HubSecrets = release["secrets"]
+        return secrets
 
     async def credentials(self, target: Target) -> tuple[str, str]:
-        return ADMIN_USER, str(self._values(target)["hub"]["adminPassword"])
+        return ADMIN_USER, self._secrets(target).admin_password
 
     async def hub_token(self, target: Target) -> str:
-        return str(self._values(target)["hub"]["botApiToken"])
+        return self._secrets(target).bot_api_token
 
     async def check(self, cluster: str) -> None:
         return None

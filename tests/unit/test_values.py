@@ -5,7 +5,7 @@ from datetime import timedelta
 from bot.core.environment import Target
 from bot.core.policy import ClusterSpec, Profile
 from bot.core.ports import HubRequest
-from bot.helm.chart import HubSecrets, build_values, ingress_host
+from bot.helm.chart import ApiServer, HubSecrets, build_values, ingress_host, namespace_labels
 
 
 def _request(
@@ -22,8 +22,7 @@ def _request(
     )
 
 
-def test_values_for_a_node_port_cluster() -> None:
-    secrets = HubSecrets(admin_password="p" * 43, bot_api_token="t" * 64, proxy_token="x" * 64)
+def test_values_for_a_node_port_cluster_hold_no_credential() -> None:
     request = _request(
         environment_id="abc123",
         owner_id="U0STUDENT",
@@ -33,16 +32,15 @@ def test_values_for_a_node_port_cluster() -> None:
         cluster=ClusterSpec(),
         idle=7200,
     )
-    values = build_values(request, secrets)
+    values = build_values(request, installation="platform.jupyterhub-bot", api_server=ApiServer(("10.0.0.5",), (6443,)))
     assert values == {
         "hub": {
             "adminUser": "admin",
-            "adminPassword": "p" * 43,
-            "botApiToken": "t" * 64,
+            "existingSecret": "jh-lab-abc123-hub-credentials",
             "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": ""}},
         },
-        "proxy": {"secretToken": "x" * 64, "service": {"type": "NodePort"}},
-        "ingress": {"enabled": False, "host": "", "className": "", "tls": {"secretName": ""}},
+        "proxy": {"service": {"type": "NodePort"}},
+        "ingress": {"enabled": False, "host": "", "className": "", "tls": {"enabled": False}},
         "singleuser": {
             "image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2025-06-30"},
             "cpu": {"guarantee": 1.0, "limit": 2.0},
@@ -51,12 +49,21 @@ def test_values_for_a_node_port_cluster() -> None:
         },
         "quota": {"enabled": True, "maxUserServers": 5},
         "cull": {"enabled": True, "timeout": 7200, "every": 300},
+        "networkPolicy": {"apiServer": {"addresses": ["10.0.0.5"], "ports": [6443]}},
         "labels": {
             "app.kubernetes.io/managed-by": "jupyterhub-bot",
+            "jupyterhub-bot.io/installation": "platform.jupyterhub-bot",
             "jupyterhub-bot.io/environment-id": "abc123",
             "jupyterhub-bot.io/owner": "u0student",
         },
     }
+
+
+def test_environment_namespaces_enforce_pod_security_restricted() -> None:
+    labels = namespace_labels("abc123", "U1", "platform.jupyterhub-bot")
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "latest"
+    assert labels["jupyterhub-bot.io/installation"] == "platform.jupyterhub-bot"
 
 
 def test_ingress_when_the_cluster_has_a_base_domain() -> None:
@@ -71,13 +78,14 @@ def test_ingress_when_the_cluster_has_a_base_domain() -> None:
         cluster=cluster,
         idle=60,
     )
-    values = build_values(request, HubSecrets.generate())
+    values = build_values(request, installation="i")
     assert values["ingress"] == {
         "enabled": True,
         "host": "lab-abc123.hubs.example.com",
         "className": "nginx",
-        "tls": {"secretName": "wild"},
+        "tls": {"enabled": True, "secretName": "wild"},
     }
+    assert values["networkPolicy"] == {}
     assert values["proxy"]["service"]["type"] == "ClusterIP"
     assert values["singleuser"]["cpu"] == {"guarantee": 0.25, "limit": 0.5}
     assert values["singleuser"]["storage"]["enabled"] is False
