@@ -56,9 +56,7 @@ async def _launch(bot: BotUnderTest, name: str) -> float:
     started = time.perf_counter()
     reply = await bot.slack.slash_command(OWNER, f"launch {name}")
     assert reply.status == 200
-    await bot.slack.wait_for(
-        "chat.postMessage", lambda c: f"Your JupyterHub *{name}* is ready" in c.text_blob, timeout=600
-    )
+    await bot.slack.wait_for_private(OWNER, lambda c: f"Your JupyterHub *{name}* is ready" in c.text_blob, timeout=600)
     return time.perf_counter() - started
 
 

@@ -8,7 +8,7 @@ import gc
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Mode, Settings, load_settings
+from bot.config import ConfigError, Mode, Settings, forget_secret_environment, load_settings
 from bot.core.policy import PolicyLoadError, load_policy
 from bot.logs import configure_logging
 
@@ -80,6 +80,7 @@ def _run(mode: Mode) -> int:
             print(problem, file=sys.stderr)
         return 2
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")
+    forget_secret_environment()
     from bot.runtime import build_runtime, run_http, run_socket_mode
 
     async def serve() -> None:

@@ -9,7 +9,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["DEFAULT_CHART", "ConfigError", "Mode", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_CHART",
+    "SECRET_VARIABLES",
+    "ConfigError",
+    "Mode",
+    "Settings",
+    "forget_secret_environment",
+    "load_settings",
+]
 
 DEFAULT_CHART = Path(__file__).resolve().parent.parent / "charts" / "jupyterhub"
 
@@ -118,6 +126,17 @@ class Settings(BaseModel):
     def describe(cls) -> list[tuple[str, str, str]]:
         """(variable, default, help) for each setting, for the README and ``--help``."""
         return [(str(f.alias), str(f.default), str(f.description)) for f in cls.model_fields.values()]
+
+
+# Settings that are credentials: read once, then removed from the process's environment so
+# no child process (helm) inherits them.
+SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL")
+
+
+def forget_secret_environment() -> None:
+    """Drop the credentials from ``os.environ`` once the settings hold them."""
+    for name in SECRET_VARIABLES:
+        os.environ.pop(name, None)
 
 
 def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Settings:

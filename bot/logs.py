@@ -2,10 +2,13 @@
 
 Redaction is a safety net, not the plan: the bot never logs a credential on purpose.
 Slack tokens are recognised by shape; generated hub secrets are registered while the
-bot holds them in memory, and any log record mentioning one is rewritten."""
+bot holds them in memory, and any log record mentioning one, plainly or base64-encoded
+as Kubernetes shows a Secret's data, is rewritten. The libraries that dump whole HTTP
+bodies at DEBUG (slack_sdk, the Kubernetes client) never log below INFO."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import sys
@@ -17,6 +20,7 @@ from pythonjsonlogger.json import JsonFormatter
 __all__ = ["REDACTED", "SecretRedactor", "configure_logging", "log_handler", "redactor"]
 
 REDACTED = "<redacted>"
+BODY_LOGGERS = ("slack_sdk", "slack_bolt", "kubernetes.client.rest", "urllib3", "aiohttp.client")
 _TOKEN_SHAPES = re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
 
 
@@ -28,8 +32,9 @@ class SecretRedactor:
         self._lock = threading.Lock()
 
     def register(self, key: str, *secrets: str) -> None:
+        forms = {form for s in secrets if len(s) >= 8 for form in (s, base64.b64encode(s.encode()).decode())}
         with self._lock:
-            self._secrets.setdefault(key, set()).update(s for s in secrets if len(s) >= 8)
+            self._secrets.setdefault(key, set()).update(forms)
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -81,3 +86,6 @@ def configure_logging(level: str, *, json_lines: bool = True) -> None:
     # pyhelm3 logs every helm run, and a warning for each expected miss (such as `helm
     # status` of a release not installed yet); the bot reports real failures itself.
     logging.getLogger("pyhelm3").setLevel(logging.ERROR)
+    # At DEBUG these log whole request and response bodies: messages with logins, Secrets.
+    for chatty in BODY_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(level)))

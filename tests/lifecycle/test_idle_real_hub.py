@@ -106,7 +106,7 @@ async def idle_bot(tmp_path: Path, hub: RunningHub) -> AsyncIterator[tuple[BotUn
 
 async def _launch(bot: BotUnderTest, name: str) -> None:
     assert_acked(await bot.slack.slash_command(OWNER, f"launch {name}"))
-    await bot.slack.wait_for("chat.postMessage", lambda c: f"Your JupyterHub *{name}* is ready" in c.text_blob)
+    await bot.slack.wait_for_private(OWNER, lambda c: f"Your JupyterHub *{name}* is ready" in c.text_blob)
     await bot.settle()
 
 

@@ -130,11 +130,11 @@ def _dm(call: ApiCall) -> bool:
 
 
 # Where the API server goes away: before Helm runs (the progress DM says "namespace created"),
-# while Helm applies the chart's objects (the hub Secret exists), and while Helm waits for
+# while Helm applies the chart's objects (the hub ConfigMap exists), and while Helm waits for
 # them to become ready (the last Deployment exists).
 CUTS = {
     "after-namespace": None,
-    "while-applying": ("read_namespaced_secret", "{release}-hub", k8s.CoreV1Api),
+    "while-applying": ("read_namespaced_config_map", "{release}-hub", k8s.CoreV1Api),
     "while-waiting": ("read_namespaced_deployment", "{release}-proxy", k8s.AppsV1Api),
 }
 
@@ -207,9 +207,7 @@ async def test_api_server_stopped_mid_deploy(
     assert_acked(await slack.slash_command(OWNER, "launch again"))
     [accepted] = await slack.wait_for("response_url", lambda c: "again" in c.text_blob, timeout=10)
     assert "Launching *again*" in accepted.args["text"], accepted.args["text"]
-    [creds] = await slack.wait_for(
-        "chat.postMessage", lambda c: _dm(c) and "*Password:*" in c.text_blob, timeout=LAUNCH_WAIT
-    )
+    creds = await slack.wait_for_private(OWNER, lambda c: "*Password:*" in c.text_blob, timeout=LAUNCH_WAIT)
     assert "again" in creds.text_blob
     again = bot.environment(OWNER, "again")
     assert again.state == State.READY, again.last_error

@@ -146,7 +146,7 @@ async def test_kill_9_during_a_teardown_then_restart_finishes_it(scenario: Scena
     async with scenario.bot() as first:
         scenario.serve(first)
         assert_acked(await slack.slash_command(OWNER, "launch doomed"))
-        await slack.wait_for("chat.postMessage", _is_credentials, timeout=WAIT)
+        await slack.wait_for_private(OWNER, lambda c: "*Password:*" in c.text_blob, timeout=WAIT)
         env = scenario.database.environment(OWNER, "doomed")
         assert env is not None and env.state is State.READY
         assert_acked(await slack.click(OWNER, blocks.ACTION_DELETE_CONFIRM, env.id))

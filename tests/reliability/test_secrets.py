@@ -1,7 +1,7 @@
 """Secrets: a whole launch, ``creds`` and teardown on the real cluster by the real bot process,
 then the generated hub secrets are looked for everywhere they must not be: the bot's logs (at
-DEBUG, JSON lines on stderr), the database file (with its write-ahead log), and every Slack call
-except the owner's private DMs."""
+DEBUG, JSON lines on stderr; plain and base64), the database file (with its write-ahead log), and
+every Slack call except the owner's private replies."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from tests.support.kube import core_api, namespace_exists
 pytestmark = pytest.mark.cluster
 
 OWNER = "U0SECRETIVE"
-DM = "D0SECRETIVE"
 
 
 async def test_generated_secrets_appear_only_in_the_owners_dms(
@@ -45,20 +44,17 @@ async def test_generated_secrets_appear_only_in_the_owners_dms(
         async with bot_process(env, log) as bot:
             slack.bot_url = bot.url
             assert_acked(await slack.slash_command(OWNER, "launch vault"))
-            await slack.wait_for(
-                "chat.postMessage", lambda c: c.args.get("channel") == DM and "*Password:*" in c.text_blob, timeout=180
-            )
+            await slack.wait_for_private(OWNER, lambda c: "*Password:*" in c.text_blob, timeout=180)
             launched = database.environment(OWNER, "vault")
             assert launched is not None and launched.state is State.READY
-            secret = core.read_namespaced_secret(f"{launched.release}-hub", launched.namespace)
+            secret = core.read_namespaced_secret(f"{launched.release}-hub-credentials", launched.namespace)
             generated = {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
             password = generated["admin-password"]
             assert len(password) >= 32 and set(generated) >= {"admin-password", "bot-api-token", "proxy-token"}
 
-            # `creds` reads the password back from the cluster and sends it again, privately.
+            # `creds` reads the password back from the cluster and shows it again, privately.
             assert_acked(await slack.slash_command(OWNER, "creds vault"))
-            await slack.wait_for("chat.postMessage", lambda c: f"`{password}`" in c.text_blob, count=2, timeout=30)
-            await slack.wait_for("response_url", lambda c: "direct message" in c.text_blob, timeout=10)
+            await slack.wait_for("response_url", lambda c: f"`{password}`" in c.text_blob, count=2, timeout=30)
 
             assert_acked(await slack.click(OWNER, blocks.ACTION_DELETE_CONFIRM, launched.id))
             await poll(
@@ -79,19 +75,14 @@ async def test_generated_secrets_appear_only_in_the_owners_dms(
     assert launched.id.encode() in stored
     for key, value in generated.items():
         assert value not in logs, f"{key} is in the bot's logs"
+        assert base64.b64encode(value.encode()).decode() not in logs, f"{key} (base64) is in the bot's logs"
         assert value.encode() not in stored, f"{key} is in the database file"
         assert base64.b64encode(value.encode()) not in stored, f"{key} (base64) is in the database file"
-        leaks = [
-            (c.method, c.args.get("channel"))
-            for c in slack.calls
-            if value in c.text_blob and not _private_dm(c.method, c.args)
-        ]
-        assert leaks == [], f"{key} reached Slack outside the owner's DMs: {leaks}"
-    # Only the admin password is ever shown to a person, and only in the owner's DMs (twice).
-    assert [c.args["channel"] for c in slack.calls if password in c.text_blob] == [DM, DM]
+        private = slack.private_to(OWNER)
+        leaks = [(c.method, c.args.get("channel")) for c in slack.calls if value in c.text_blob and c not in private]
+        assert leaks == [], f"{key} reached Slack outside the owner's private replies: {leaks}"
+    # Only the admin password is ever shown to a person, only to the owner, ephemerally (twice).
+    shown = [c for c in slack.calls if password in c.text_blob]
+    assert len(shown) == 2 and all(c.method == "response_url" and c in slack.private_to(OWNER) for c in shown)
     assert not [c for c in slack.calls if generated["bot-api-token"] in c.text_blob]
     assert not [c for c in slack.calls if generated["proxy-token"] in c.text_blob]
-
-
-def _private_dm(method: str, args: dict[str, object]) -> bool:
-    return method in ("chat.postMessage", "chat.update") and str(args.get("channel", "")).startswith("D")

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.environment import AuditEvent, Environment
 from bot.core.states import State
+from bot.helm.chart import MANAGED_BY, managed_labels
 from bot.jobs import JOBS_LEASE
 from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
@@ -389,7 +390,7 @@ def held_namespace(core: k8s.CoreV1Api, name: str) -> Iterator[None]:
         k8s.V1Namespace(
             metadata=k8s.V1ObjectMeta(
                 name=name,
-                labels={"app.kubernetes.io/managed-by": "jupyterhub-bot"},
+                labels=managed_labels(name.rsplit("-", 1)[-1], "U0CRASH", MANAGED_BY),
                 finalizers=[HOLD_FINALIZER],
             )
         )
