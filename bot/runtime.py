@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import Settings
 from bot.core.clock import Clock, utcnow
 from bot.core.lifecycle import Lifecycle
-from bot.core.policy import Policy, load_policy, referenced_groups
+from bot.core.policy import Policy, read_policy, referenced_groups
 from bot.core.ports import Deployer
 from bot.helm.activity import EnvironmentActivity, HubTokens
 from bot.helm.deployer import EnvironmentAccess, HelmDeployer
@@ -113,7 +113,12 @@ def build_runtime(
     clock: Clock = utcnow,
     http_mode: bool = True,
 ) -> Runtime:
-    policy = load_policy(settings.policies_dir)
+    loaded = read_policy(settings.policies_dir, kubeconfig=settings.kubeconfig)
+    for warning in loaded.warnings:
+        log.warning("policy: %s", warning)
+    for note in loaded.notes:
+        log.info("policy: %s", note)
+    policy = loaded.policy
     store = SqlStore(make_engine(settings.database_url), clock=clock)
     store.create_schema()
     # Needs a running event loop (the session binds to it).

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.durations import parse_duration
+from bot.core.durations import MAX_DURATION, format_duration, parse_duration
 from bot.core.names import validate_prefix
 
-__all__ = ["ClusterSpec", "Defaults", "Duration", "Policy", "Profile", "Role", "Verb"]
+__all__ = ["MEMBER_FORMS", "ClusterSpec", "Defaults", "Duration", "Policy", "Profile", "Role", "Verb"]
 
 Verb = Literal[
     "launch",
@@ -26,7 +26,8 @@ Verb = Literal[
     "list-all",
 ]
 
-_MEMBER = re.compile(r"(user:U[A-Z0-9]+|group:S[A-Z0-9]+|\*)")
+_MEMBER = re.compile(r"user:U[A-Z0-9]+|group:S[A-Z0-9]+|\*")
+MEMBER_FORMS = "'user:U…' or 'group:S…' (Slack IDs) or '*'"
 _CPU = re.compile(r"\d+(\.\d+)?|\d+m")
 _MEMORY = re.compile(r"\d+(\.\d+)?[KMGT]i?")
 _STORAGE = re.compile(r"[1-9]\d*(Mi|Gi|Ti)")
@@ -36,10 +37,31 @@ _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 def _to_timedelta(value: object) -> object:
     if isinstance(value, str):
         return parse_duration(value)
+    if isinstance(value, int | float):
+        # Pydantic would read a bare number as seconds: `lifetime: 8` would mean 8 seconds.
+        raise ValueError(f"'{value}' has no unit; use a number with a unit, like 30m, 8h, 3d or 1d12h")
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_to_timedelta)]
+def _within_cap(value: timedelta) -> timedelta:
+    if value > MAX_DURATION:
+        raise ValueError(f"'{format_duration(value)}' is too long; {format_duration(MAX_DURATION)} at most")
+    if value <= timedelta(0):
+        raise ValueError("a duration must be positive")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_to_timedelta), AfterValidator(_within_cap)]
+
+
+def _number_as_text(value: object) -> object:
+    """YAML reads `cpu: 2` as a number; Kubernetes quantities are text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Quantity = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class _Strict(BaseModel):
@@ -63,18 +85,18 @@ class Role(_Strict):
     def _members_are_ids(cls, members: list[str]) -> list[str]:
         for member in members:
             if not _MEMBER.fullmatch(member):
-                raise ValueError(f"'{member}' is not a member; use 'user:U…' or 'group:S…' (Slack IDs) or '*'")
+                raise ValueError(f"'{member}' is not a member; use {MEMBER_FORMS}")
         return members
 
 
 class Profile(_Strict):
     description: str = ""
     image: str = Field(description="User server image, 'name:tag'.")
-    cpu: str = Field(description="CPU limit per user server, e.g. '1' or '500m'.")
-    memory: str = Field(description="Memory limit per user server, e.g. '2Gi'.")
-    storage: str | None = Field(default="10Gi", description="Home volume size; null for none.")
-    cpu_guarantee: str | None = None
-    memory_guarantee: str | None = None
+    cpu: Quantity = Field(description="CPU limit per user server, e.g. 1, 0.5 or '500m'.")
+    memory: Quantity = Field(description="Memory limit per user server, e.g. '2Gi'.")
+    storage: Quantity | None = Field(default="10Gi", description="Home volume size; null for none.")
+    cpu_guarantee: Quantity | None = None
+    memory_guarantee: Quantity | None = None
     max_users: int = Field(default=5, ge=1, description="User servers one environment may run.")
 
     @field_validator("cpu", "cpu_guarantee")
@@ -164,26 +186,22 @@ class Defaults(_Strict):
         return value
 
 
+_SECTIONS = ("roles", "profiles", "clusters", "defaults")
+
+
 class Policy(_Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
     clusters: dict[str, ClusterSpec] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
 
-    def reference_problems(self) -> list[tuple[str, str]]:
-        """Cross-references the schema alone cannot check, as (path, problem) pairs."""
-        problems: list[tuple[str, str]] = []
-        for role_name, role in self.roles.items():
-            for profile in role.profiles:
-                if profile not in self.profiles:
-                    problems.append((f"roles.{role_name}.profiles", f"unknown profile '{profile}'"))
-            for cluster in role.clusters:
-                if cluster not in self.clusters:
-                    problems.append((f"roles.{role_name}.clusters", f"unknown cluster '{cluster}'"))
-            if "launch" in role.allow and (not role.profiles or not role.clusters):
-                problems.append((f"roles.{role_name}", "a role that allows 'launch' needs profiles and clusters"))
-        if self.defaults.profile and self.defaults.profile not in self.profiles:
-            problems.append(("defaults.profile", f"unknown profile '{self.defaults.profile}'"))
-        if self.defaults.cluster and self.defaults.cluster not in self.clusters:
-            problems.append(("defaults.cluster", f"unknown cluster '{self.defaults.cluster}'"))
-        return problems
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_nothing(cls, data: Any) -> Any:
+        """A bare `roles:` is no roles, and a bare `teaching:` cluster takes every cluster default."""
+        if not isinstance(data, dict):
+            return data
+        data = {key: {} if key in _SECTIONS and value is None else value for key, value in data.items()}
+        if isinstance(data.get("clusters"), dict):
+            data["clusters"] = {name: {} if spec is None else spec for name, spec in data["clusters"].items()}
+        return data
