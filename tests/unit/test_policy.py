@@ -4,10 +4,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.core import problems
 from bot.core.errors import LifetimeTooLong, NotAllowed, UsageError
-from bot.core.policy import Actor, can, extension_limits, grant_launch, is_admin, launch_choices, load_policy
+from bot.core.policy import (
+    Actor,
+    Policy,
+    Role,
+    can,
+    extension_limits,
+    grant_launch,
+    is_admin,
+    launch_choices,
+    load_policy,
+)
 from bot.core.policy.load import PolicyLoadError
 from bot.slack.wording import describe
 
@@ -140,3 +151,21 @@ def test_unknown_profile_reference(tmp_path: Path) -> None:
 def test_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(PolicyLoadError, match="no policy files"):
         load_policy(tmp_path)
+
+
+def test_enterprise_grid_user_ids_are_members() -> None:
+    role = Role(members=["user:W07ALICE01", "user:U0BOB", "group:S0TEAM"], allow=["list"])
+    policy = Policy(roles={"team": role})
+    assert can(policy, Actor("W07ALICE01"), "list")
+    assert can(policy, Actor("U0BOB"), "list")
+    assert can(policy, Actor("W0CAROL", frozenset({"S0TEAM"})), "list")
+    assert not can(policy, Actor("W0DAN"), "list")
+
+
+@pytest.mark.parametrize("member", ["user:alice", "user:S0TEAM", "group:U0BOB", "group:W0BOB", "U0BOB", "user:w07x"])
+def test_other_member_shapes_are_refused_naming_every_accepted_form(member: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Role(members=[member], allow=["list"])
+    message = caught.value.errors()[0]["msg"]
+    assert f"'{member}' is not a member" in message
+    assert all(form in message for form in ("user:U…", "user:W…", "group:S…", "'*'"))

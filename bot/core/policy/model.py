@@ -26,8 +26,9 @@ Verb = Literal[
     "list-all",
 ]
 
-_MEMBER = re.compile(r"user:U[A-Z0-9]+|group:S[A-Z0-9]+|\*")
-MEMBER_FORMS = "'user:U…' or 'group:S…' (Slack IDs) or '*'"
+# Slack user IDs start with U, or with W on Enterprise Grid; user group IDs start with S.
+_MEMBER = re.compile(r"user:[UW][A-Z0-9]+|group:S[A-Z0-9]+|\*")
+MEMBER_FORMS = "user:U… or user:W… (a person's Slack ID), group:S… (a user group's ID), or '*' (everyone)"
 _CPU = re.compile(r"\d+(\.\d+)?|\d+m")
 _MEMORY = re.compile(r"\d+(\.\d+)?[KMGT]i?")
 _STORAGE = re.compile(r"[1-9]\d*(Mi|Gi|Ti)")
@@ -69,7 +70,9 @@ class _Strict(BaseModel):
 
 
 class Role(_Strict):
-    members: list[str] = Field(description="Slack IDs: 'user:U…', 'group:S…' (a user group), or '*' for everyone.")
+    members: list[str] = Field(
+        description="Slack IDs: 'user:U…' or 'user:W…' (a person), 'group:S…' (a user group), or '*' for everyone."
+    )
     allow: list[Verb] = Field(description="Verbs this role may use.")
     profiles: list[str] = Field(default_factory=list, description="Profiles it may launch.")
     clusters: list[str] = Field(default_factory=list, description="Clusters it may launch on.")
