@@ -169,3 +169,41 @@ def test_other_member_shapes_are_refused_naming_every_accepted_form(member: str)
     message = caught.value.errors()[0]["msg"]
     assert f"'{member}' is not a member" in message
     assert all(form in message for form in ("user:U…", "user:W…", "group:S…", "'*'"))
+
+
+def _guest_policy() -> Policy:
+    return Policy(
+        roles={
+            "everyone": Role(members=["*"], allow=["list"]),
+            "named": Role(members=["user:U0GUEST"], allow=["creds"]),
+            "course": Role(members=["group:S0COURSE"], allow=["status"], guests=True),
+        }
+    )
+
+
+def test_a_guest_matches_only_roles_that_admit_guests() -> None:
+    guest = Actor("U0GUEST", frozenset({"S0COURSE"}), guest=True)
+    policy = _guest_policy()
+    assert can(policy, guest, "status")
+    # Neither "*" nor naming the guest's own ID admits a guest: only `guests: true` does.
+    assert not can(policy, guest, "list")
+    assert not can(policy, guest, "creds")
+
+
+def test_a_full_member_matches_every_role_they_are_in() -> None:
+    member = Actor("U0GUEST", frozenset({"S0COURSE"}))
+    assert all(can(_guest_policy(), member, verb) for verb in ("list", "creds", "status"))
+
+
+def test_guests_are_refused_a_launch_unless_their_role_admits_guests(policy) -> None:  # type: ignore[no-untyped-def]
+    guest_student = Actor("U1", frozenset({"S0STUDENTS"}), guest=True)
+    with pytest.raises(NotAllowed):
+        grant_launch(policy, guest_student, profile=None, cluster=None, lifetime=None)
+    students = policy.roles["students"].model_copy(update={"guests": True})
+    admitting = policy.model_copy(update={"roles": {**policy.roles, "students": students}})
+    assert grant_launch(admitting, guest_student, profile=None, cluster=None, lifetime=None).profile == "small"
+
+
+def test_roles_do_not_admit_guests_unless_they_say_so() -> None:
+    assert Role(members=["*"], allow=["list"]).guests is False
+    assert Actor("U1").guest is False

@@ -25,10 +25,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Actor:
-    """Who clicked or typed: a Slack user ID and the user groups they belong to."""
+    """Who clicked or typed: a Slack user ID, the user groups they belong to, and whether
+    Slack calls them a guest (a restricted or ultra-restricted account)."""
 
     user_id: str
     groups: frozenset[str] = frozenset()
+    guest: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class ExtensionLimits:
 
 
 def _is_member(role: Role, actor: Actor) -> bool:
+    if actor.guest and not role.guests:
+        return False
     for member in role.members:
         if member == "*" or member == f"user:{actor.user_id}":
             return True

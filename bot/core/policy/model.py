@@ -82,6 +82,10 @@ class Role(_Strict):
     )
     max_extensions: int = Field(default=3, ge=0, description="How often an owner may extend.")
     approval: Literal["none", "required"] = "none"
+    guests: bool = Field(
+        default=False,
+        description="Whether Slack guests (restricted and ultra-restricted accounts) who match get this role.",
+    )
 
     @field_validator("members")
     @classmethod
