@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,52 @@ def test_guests_are_refused_a_launch_unless_their_role_admits_guests(policy) -> 
 def test_roles_do_not_admit_guests_unless_they_say_so() -> None:
     assert Role(members=["*"], allow=["list"]).guests is False
     assert Actor("U1").guest is False
+
+
+def test_a_role_without_max_lifetime_is_capped_by_the_default_cap(policy) -> None:  # type: ignore[no-untyped-def]
+    """The researchers role sets no max_lifetime: defaults.max_lifetime (7d unless set) applies."""
+    assert policy.roles["researchers"].max_lifetime is None
+    assert policy.defaults.max_lifetime == timedelta(days=7)
+    with pytest.raises(LifetimeTooLong) as caught:
+        grant_launch(policy, RESEARCHER, profile=None, cluster=None, lifetime=timedelta(days=999_999))
+    assert caught.value.problem == problems.LifetimeTooLong(999_999 * 86400, 7 * 86400, "small", "dev")
+    assert extension_limits(policy, RESEARCHER, "small", "dev").max_lifetime == timedelta(days=7)
+
+
+def _capped(defaults: dict[str, str], **role: str) -> Policy:
+    launcher = Role(members=["user:U1"], allow=["launch", "extend"], profiles=["p"], clusters=["c"], **role)
+    return Policy.model_validate(
+        {
+            "roles": {"r": launcher.model_dump(exclude_unset=True)},
+            "profiles": {"p": {"image": "quay.io/jupyter/minimal-notebook:2025-06-30", "cpu": "1", "memory": "1Gi"}},
+            "clusters": {"c": {}},
+            "defaults": defaults,
+        }
+    )
+
+
+def test_defaults_max_lifetime_applies_only_where_a_role_sets_none() -> None:
+    actor = Actor("U1")
+    assert extension_limits(_capped({"max_lifetime": "2d"}), actor, "p", "c").max_lifetime == timedelta(days=2)
+    own = _capped({"max_lifetime": "2d"}, max_lifetime="30d")
+    assert extension_limits(own, actor, "p", "c").max_lifetime == timedelta(days=30)
+    assert grant_launch(own, actor, profile=None, cluster=None, lifetime=timedelta(days=20)).lifetime == timedelta(
+        days=20
+    )
+    # A default lifetime longer than the cap is cut to the cap.
+    short = _capped({"lifetime": "3d", "max_lifetime": "1d"})
+    assert grant_launch(short, actor, profile=None, cluster=None, lifetime=None).lifetime == timedelta(days=1)
+
+
+def test_a_lifetime_near_the_cap_plus_an_extension_does_not_overflow(policy) -> None:  # type: ignore[no-untyped-def]
+    """Once a role without max_lifetime let any ttl through, and the expiry after the deploy
+    overflowed (year 10000). Now the largest grant plus the largest extension stays a date,
+    and the extension is refused by the cap."""
+    with pytest.raises(LifetimeTooLong):
+        grant_launch(policy, RESEARCHER, profile=None, cluster=None, lifetime=timedelta(days=3_000_000))
+    at_cap = _capped({"extend_by": "366d", "lifetime": "366d"}, max_lifetime="366d")
+    actor = Actor("U1")
+    grant = grant_launch(at_cap, actor, profile=None, cluster=None, lifetime=timedelta(days=366))
+    ready = datetime(9000, 1, 1, tzinfo=UTC)
+    extended = ready + grant.lifetime + at_cap.defaults.extend_by
+    assert extended - ready > extension_limits(at_cap, actor, "p", "c").max_lifetime == timedelta(days=366)

@@ -148,3 +148,15 @@ def test_an_unreadable_kubeconfig_is_a_warning_and_no_context_is_reported_on_a_g
     [warning] = _warnings(policies, str(broken))
     assert warning.startswith(f"{broken}: warning: cannot be read (")
     assert warning.endswith("so policy contexts were not checked against it")
+
+
+def test_a_launcher_without_max_lifetime_is_told_which_cap_applies(tmp_path: Path) -> None:
+    uncapped = {key: value for key, value in LAUNCHER.items() if key != "max_lifetime"}
+    file = _write(tmp_path, roles={"users": uncapped})
+    assert _warnings(tmp_path) == [
+        f"{file}: roles.users: warning: allows 'launch' but sets no max_lifetime, so the built-in cap of 7d applies; "
+        "set max_lifetime here, or defaults.max_lifetime"
+    ]
+    (tmp_path / "defaults.yaml").write_text("defaults:\n  max_lifetime: 2d\n")
+    assert _warnings(tmp_path) == []
+    assert load_policy(tmp_path).defaults.max_lifetime.days == 2

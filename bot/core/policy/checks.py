@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from typing import NamedTuple
 
+from bot.core.durations import format_duration
 from bot.core.policy.model import Policy
 from bot.core.policy.report import Severity
 
@@ -61,6 +62,7 @@ def _references(policy: Policy) -> list[Finding]:
 def _roles(policy: Policy) -> list[Finding]:
     found: list[Finding] = []
     approvers = [name for name, role in policy.roles.items() if "approve" in role.allow]
+    cap_is_implicit = "max_lifetime" not in policy.defaults.model_fields_set
     for name, role in policy.roles.items():
         if not role.members:
             found.append(
@@ -84,6 +86,15 @@ def _roles(policy: Policy) -> list[Finding]:
                     f"roles.{name}.approval",
                     "is 'required', but no role may 'approve', so requests would wait forever; "
                     "give a role 'approve' (and 'deny'), or set approval: none",
+                )
+            )
+        if role.max_lifetime is None and cap_is_implicit:
+            cap = format_duration(policy.defaults.max_lifetime)
+            found.append(
+                _warning(
+                    f"roles.{name}",
+                    f"allows 'launch' but sets no max_lifetime, so the built-in cap of {cap} applies; "
+                    "set max_lifetime here, or defaults.max_lifetime",
                 )
             )
     if not any(role.members for role in policy.roles.values()):

@@ -78,7 +78,9 @@ class Role(_Strict):
     clusters: list[str] = Field(default_factory=list, description="Clusters it may launch on.")
     max_environments: int = Field(default=1, ge=0, description="Active environments per person.")
     max_lifetime: Duration | None = Field(
-        default=None, description="Longest total lifetime from ready to expiry, extensions included."
+        default=None,
+        description="Longest total lifetime from ready to expiry, extensions included; "
+        "without it, defaults.max_lifetime applies.",
     )
     max_extensions: int = Field(default=3, ge=0, description="How often an owner may extend.")
     approval: Literal["none", "required"] = "none"
@@ -172,6 +174,10 @@ class Defaults(_Strict):
         description="Lead times before expiry at which the owner is warned.",
     )
     extend_by: Duration = Field(default=timedelta(hours=4), description="What `extend` adds when no duration is given.")
+    max_lifetime: Duration = Field(
+        default=timedelta(days=7),
+        description="Longest lifetime, extensions included, for a role that sets no max_lifetime of its own.",
+    )
     hub_failures_before_alert: int = Field(
         default=3, ge=1, description="Failed activity reads in a row before the admins are alerted."
     )
@@ -212,3 +218,7 @@ class Policy(_Strict):
         if isinstance(data.get("clusters"), dict):
             data["clusters"] = {name: {} if spec is None else spec for name, spec in data["clusters"].items()}
         return data
+
+    def max_lifetime_of(self, role: Role) -> timedelta:
+        """The role's own cap, or the policy-wide one: every role that may launch has a cap."""
+        return self.defaults.max_lifetime if role.max_lifetime is None else role.max_lifetime
