@@ -76,7 +76,7 @@ def test_check_policies_prints_warnings_and_still_succeeds(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"{tmp_path / 'team.yaml'}: roles.helpers.members: warning: is empty, so nobody has this role; "
-        "add user:U… or group:S… IDs"
+        "add Slack IDs (user:U…, user:W…, group:S…)"
     ]
     assert result.stdout == f"{tmp_path}: OK (2 roles, 1 profiles, 1 clusters; 1 warning(s))\n"
 

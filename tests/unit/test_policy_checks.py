@@ -53,16 +53,16 @@ def test_approval_required_with_nobody_to_approve_is_an_error(tmp_path: Path) ->
 def test_a_role_without_members_is_a_warning(tmp_path: Path) -> None:
     file = _write(tmp_path, roles={"users": LAUNCHER, "admins": {**ADMINS, "members": []}})
     assert _warnings(tmp_path) == [
-        f"{file}: roles.admins.members: warning: is empty, so nobody has this role; add user:U… or group:S… IDs"
+        f"{file}: roles.admins.members: warning: is empty, so nobody has this role; "
+        "add Slack IDs (user:U…, user:W…, group:S…)"
     ]
 
 
-def test_no_member_in_any_role_is_one_more_warning(tmp_path: Path) -> None:
+def test_no_member_in_any_role_is_one_warning_for_all(tmp_path: Path) -> None:
     file = _write(tmp_path, roles={"users": {**LAUNCHER, "members": []}})
     assert _warnings(tmp_path) == [
-        f"{file}: roles.users.members: warning: is empty, so nobody has this role; add user:U… or group:S… IDs",
         f"{file}: roles: warning: no role has a member, so nobody can use the bot yet; "
-        "name Slack users (user:U…) or user groups (group:S…) in a role's members",
+        "name Slack users (user:U… or user:W…) or user groups (group:S…) in a role's members",
     ]
 
 

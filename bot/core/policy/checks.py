@@ -63,10 +63,14 @@ def _roles(policy: Policy) -> list[Finding]:
     found: list[Finding] = []
     approvers = [name for name, role in policy.roles.items() if "approve" in role.allow]
     cap_is_implicit = "max_lifetime" not in policy.defaults.model_fields_set
+    anyone = any(role.members for role in policy.roles.values())
     for name, role in policy.roles.items():
-        if not role.members:
+        if not role.members and anyone:
             found.append(
-                _warning(f"roles.{name}.members", "is empty, so nobody has this role; add user:U… or group:S… IDs")
+                _warning(
+                    f"roles.{name}.members",
+                    "is empty, so nobody has this role; add Slack IDs (user:U…, user:W…, group:S…)",
+                )
             )
         if "launch" not in role.allow:
             continue
@@ -97,12 +101,12 @@ def _roles(policy: Policy) -> list[Finding]:
                     "set max_lifetime here, or defaults.max_lifetime",
                 )
             )
-    if not any(role.members for role in policy.roles.values()):
+    if not anyone:
         found.append(
             _warning(
                 "roles",
                 "no role has a member, so nobody can use the bot yet; "
-                "name Slack users (user:U…) or user groups (group:S…) in a role's members",
+                "name Slack users (user:U… or user:W…) or user groups (group:S…) in a role's members",
             )
         )
     return found
