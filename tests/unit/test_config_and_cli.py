@@ -42,6 +42,7 @@ def _bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_check_policies_command(tmp_path: Path) -> None:
     ok = _bot("check-policies", "policies")
     assert ok.returncode == 0 and "OK" in ok.stdout
+    assert "roles: warning: no role has a member, so nobody can use the bot yet" in ok.stderr
     (tmp_path / "bad.yaml").write_text("roles:\n  r: {members: [bob], allow: [launch]}\n")
     bad = _bot("check-policies", str(tmp_path))
     assert bad.returncode == 1

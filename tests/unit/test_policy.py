@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from bot.core import problems
 from bot.core.errors import LifetimeTooLong, NotAllowed, UsageError
 from bot.core.policy import (
     Actor,
+    Defaults,
     Policy,
     Role,
     can,
@@ -19,6 +22,7 @@ from bot.core.policy import (
     launch_choices,
     load_policy,
 )
+from bot.core.policy import load as policy_load
 from bot.core.policy.load import PolicyLoadError
 from bot.slack.wording import describe
 
@@ -39,8 +43,42 @@ NOBODY = Actor("U5")
 
 
 def test_shipped_example_policy_is_valid() -> None:
-    policy = load_policy(REPO / "policies")
+    """Valid, matching nobody until an operator names people, saying so, and still an
+    example of every feature."""
+    loaded = policy_load.read_policy(REPO / "policies")
+    policy = loaded.policy
     assert policy.roles and policy.profiles and policy.clusters
+    assert [role.members for role in policy.roles.values()] == [[] for _ in policy.roles]
+    assert [str(w) for w in loaded.warnings] == [
+        f"{REPO / 'policies' / 'default.yaml'}: roles: warning: no role has a member, so nobody can use the bot yet; "
+        "name Slack users (user:U… or user:W…) or user groups (group:S…) in a role's members"
+    ]
+    roles = list(policy.roles.values())
+    assert any(role.approval == "required" for role in roles) and any("approve" in role.allow for role in roles)
+    assert any(role.guests for role in roles)
+    assert any(role.max_environments > 1 for role in roles)
+    assert all(role.max_lifetime for role in roles if "launch" in role.allow)
+    assert "max_lifetime" in policy.defaults.model_fields_set
+    assert policy.defaults.access_help != Defaults().access_help
+
+
+def test_shipped_policy_refuses_everyone_politely() -> None:
+    policy = load_policy(REPO / "policies")
+    for actor in (Actor("U0ANYONE"), Actor("W0GRID"), Actor("U0GUEST", guest=True), Actor("U1", frozenset({"S0X"}))):
+        assert not any(can(policy, actor, verb) for verb in ("launch", "list", "approve", "expire", "list-all"))
+        with pytest.raises(NotAllowed) as refused:
+            grant_launch(policy, actor, profile=None, cluster=None, lifetime=None)
+        assert "#platform-help" in describe(refused.value.problem)
+
+
+def test_shipped_policy_member_examples_are_valid_members() -> None:
+    """The commented `# members: [...]` lines work once uncommented."""
+    text = (REPO / "policies" / "default.yaml").read_text()
+    examples = re.findall(r"^\s*# members: (\[.*\])$", text, flags=re.MULTILINE)
+    assert len(examples) == 3
+    for example in examples:
+        Role(members=yaml.safe_load(example), allow=["list"])
+    assert not re.search(r"^\s*members: .*\*", text, flags=re.MULTILINE)
 
 
 def test_deny_by_default(policy) -> None:  # type: ignore[no-untyped-def]
