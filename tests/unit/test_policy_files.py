@@ -181,7 +181,8 @@ def test_a_bare_cluster_is_an_empty_cluster(tmp_path: Path) -> None:
 def test_a_bare_role_is_explained_without_class_names(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(VALID.replace("roles:\n", "roles:\n  teaching:\n"))
     assert _problems(tmp_path) == [
-        f"{tmp_path / 'a.yaml'}: roles.teaching: is empty; a role is a mapping of settings with at least members, allow"
+        f"{tmp_path / 'a.yaml'}: roles.teaching: is empty; "
+        "a role must be a mapping of settings with at least members, allow"
     ]
 
 
@@ -196,3 +197,17 @@ def test_one_file_can_be_checked_on_its_own(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("roles: {broken\n")
     assert list(load_policy(tmp_path / "a.yaml").roles) == ["users"]
     assert _problems(tmp_path / "missing.yaml") == [f"{tmp_path / 'missing.yaml'}: no such folder or file"]
+
+
+def test_wrong_shapes_say_what_to_write(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        VALID.replace("members: [user:U0ALICE]", "members: user:U0ALICE\n    guests: maybe").replace(
+            "memory: 1Gi}", "memory: 1Gi, max_users: 0}"
+        )
+    )
+    problems = [p.removeprefix(f"{tmp_path / 'a.yaml'}: ") for p in _problems(tmp_path)]
+    assert problems == [
+        "roles.users.members: is the text 'user:U0ALICE'; write a list in brackets, like [user:U0ALICE]",
+        "roles.users.guests: is the text 'maybe'; write true or false",
+        "profiles.small.max_users: must be at least 1",
+    ]

@@ -14,9 +14,9 @@ from bot.core.policy.model import ClusterSpec, Defaults, Policy, Profile, Role, 
 __all__ = ["explain"]
 
 _ENTRIES: dict[str, tuple[str, type[BaseModel]]] = {
-    "roles": ("role", Role),
-    "profiles": ("profile", Profile),
-    "clusters": ("cluster", ClusterSpec),
+    "roles": ("a role", Role),
+    "profiles": ("a profile", Profile),
+    "clusters": ("a cluster", ClusterSpec),
 }
 
 
@@ -24,7 +24,7 @@ def _settings_at(loc: tuple[int | str, ...]) -> tuple[str, type[BaseModel]] | No
     """What kind of mapping ``loc`` is: the whole file, ``defaults``, or one role/profile/cluster."""
     match loc:
         case ():
-            return "policy file", Policy
+            return "a policy file", Policy
         case ("defaults",):
             return "defaults", Defaults
         case (str(section), _) if section in _ENTRIES:
@@ -66,17 +66,23 @@ def explain(error: ErrorDetails) -> str:
             what, model = found
             key = str(loc[-1])
             valid = _keys(model)
-            return f"unknown key '{key}'{_closest(key, valid)}; a {what} may have: {', '.join(valid)}"
+            return f"unknown key '{key}'{_closest(key, valid)}; {what} may have: {', '.join(valid)}"
     if kind in ("model_type", "dict_type"):
         found = _settings_at(loc)
         if found is not None:
             what, model = found
             required = [name for name, field in model.model_fields.items() if field.is_required()]
             needs = f" with at least {', '.join(required)}" if required else ""
-            return f"is {_shape(value)}; a {what} is a mapping of settings{needs}"
+            return f"is {_shape(value)}; {what} must be a mapping of settings{needs}"
         return f"is {_shape(value)}; it must be a mapping (name: settings)"
     if kind == "missing" and loc:
         return "is missing; it is required"
+    if kind == "list_type":
+        return f"is {_shape(value)}; write a list in brackets, like [{value if isinstance(value, str) else '…'}]"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"is {_shape(value)}; write true or false"
+    if kind == "greater_than_equal":
+        return f"must be at least {error.get('ctx', {}).get('ge')}"
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
         return f"is the number {value}; write it as text in quotes, like '{value}'"
     if kind == "literal_error" and loc and loc[0] == "roles" and "allow" in loc and isinstance(value, str):
