@@ -30,9 +30,9 @@ def _write(directory: Path, *, roles: dict[str, object], clusters: dict[str, obj
     return directory / "team.yaml"
 
 
-def _problems(directory: Path, kubeconfig: str = "") -> list[str]:
+def _problems(directory: Path) -> list[str]:
     with pytest.raises(PolicyLoadError) as caught:
-        load_policy(directory, kubeconfig=kubeconfig)
+        load_policy(directory)
     return [str(problem) for problem in caught.value.problems]
 
 
