@@ -1,15 +1,16 @@
-"""Command line: ``python -m bot serve | socket | check-policies [DIR] | migrate``."""
+"""Command line: ``python -m bot serve | socket | check-policies [DIR|FILE] | migrate``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
+import os
 import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Mode, Settings, forget_secret_environment, load_settings
-from bot.core.policy import PolicyLoadError, load_policy
+from bot.core.policy import PolicyLoadError, read_policy
 from bot.logs import configure_logging
 
 __all__ = ["main"]
@@ -28,13 +29,23 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="serve Slack's HTTP mode on $PORT at /slack/events")
     sub.add_parser("socket", help="connect to Slack in Socket Mode with $SLACK_APP_TOKEN")
-    check = sub.add_parser("check-policies", help="validate policy files and print every problem")
-    check.add_argument("directory", nargs="?", type=Path, help="defaults to $POLICIES_DIR or ./policies")
+    check = sub.add_parser(
+        "check-policies",
+        help="validate policy files and print every problem and warning (exit 1 on any problem)",
+    )
+    check.add_argument(
+        "directory", nargs="?", type=Path, help="a folder of policy files, or one file; defaults to $POLICIES_DIR"
+    )
+    check.add_argument(
+        "--kubeconfig",
+        default=os.environ.get("KUBECONFIG", ""),
+        help="check each cluster's context against this kubeconfig (default: $KUBECONFIG; none: not checked)",
+    )
     sub.add_parser("migrate", help="bring the database at $DATABASE_URL to the newest schema revision")
     return parser
 
 
-def _check_policies(directory: Path | None) -> int:
+def _check_policies(directory: Path | None, kubeconfig: str) -> int:
     if directory is None:
         try:
             directory = load_settings("check").policies_dir
@@ -42,13 +53,20 @@ def _check_policies(directory: Path | None) -> int:
             print(exc, file=sys.stderr)
             return 2
     try:
-        policy = load_policy(directory)
+        loaded = read_policy(directory, kubeconfig=kubeconfig)
     except PolicyLoadError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        for finding in [*exc.problems, *exc.warnings, *exc.notes]:
+            print(finding, file=sys.stderr)
+        warned = f", {len(exc.warnings)} warning(s)" if exc.warnings else ""
+        print(f"{directory}: {len(exc.problems)} problem(s){warned}", file=sys.stderr)
         return 1
+    for finding in [*loaded.warnings, *loaded.notes]:
+        print(finding, file=sys.stderr)
+    policy = loaded.policy
+    warned = f"; {len(loaded.warnings)} warning(s)" if loaded.warnings else ""
     print(
-        f"{directory}: OK ({len(policy.roles)} roles, {len(policy.profiles)} profiles, {len(policy.clusters)} clusters)"
+        f"{directory}: OK ({len(policy.roles)} roles, {len(policy.profiles)} profiles, "
+        f"{len(policy.clusters)} clusters{warned})"
     )
     return 0
 
@@ -92,6 +110,7 @@ def _run(mode: Mode) -> int:
         gc.freeze()
         await (run_http(runtime) if mode == "serve" else run_socket_mode(runtime))
 
+    from bot.slack.identity import TokenRefused
     from bot.store.migrate import MigrationError
 
     try:
@@ -103,13 +122,19 @@ def _run(mode: Mode) -> int:
     except MigrationError as exc:
         print(f"DATABASE_URL: {exc}", file=sys.stderr)
         return 2
+    except TokenRefused as exc:
+        print(
+            f"SLACK_BOT_TOKEN: Slack refuses this token ({exc}); use the app's Bot User OAuth Token (xoxb-…)",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check-policies":
-        return _check_policies(args.directory)
+        return _check_policies(args.directory, args.kubeconfig)
     if args.command == "migrate":
         return _migrate()
     return _run("serve" if args.command == "serve" else "socket")

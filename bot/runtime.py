@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import Settings
 from bot.core.clock import Clock, utcnow
 from bot.core.lifecycle import Lifecycle
-from bot.core.policy import Policy, load_policy, referenced_groups
+from bot.core.policy import Policy, read_policy, referenced_groups
 from bot.core.ports import Deployer
 from bot.helm.activity import EnvironmentActivity, HubTokens
 from bot.helm.deployer import EnvironmentAccess, HelmDeployer
@@ -28,7 +28,7 @@ from bot.logs import redactor
 from bot.metrics import Metrics
 from bot.slack.app import build_app, build_client
 from bot.slack.groups import GroupDirectory
-from bot.slack.identity import Workspace
+from bot.slack.identity import TokenRefused, Workspace
 from bot.slack.notifier import SlackNotifier
 from bot.slack.people import People
 from bot.slack.services import Services
@@ -84,15 +84,32 @@ class Runtime:
     async def first_sighting(self, signature: str, until: datetime) -> bool:
         return await self.store.run(self.store.first_sighting, signature, until)
 
-    async def identify(self) -> None:
-        """Learn from Slack which installation we are; requests are refused until we know."""
-        installation = await self.services.workspace.learn(self.services.slack)
+    async def identify(self) -> bool:
+        """Learn from Slack which installation we are; requests do nothing until we know.
+
+        A token Slack refuses raises :class:`TokenRefused` (nothing could work); a Slack that
+        does not answer is logged and ``False`` returned, and :meth:`keep_identifying` retries."""
+        try:
+            installation = await self.services.workspace.learn(self.services.slack)
+        except TokenRefused:
+            raise
+        except Exception as exc:
+            log.warning("Slack's Web API did not answer (%s); requests wait until it does", type(exc).__name__)
+            return False
         log.info(
             "installed as app %s in workspace %s%s",
             installation.app_id,
             installation.team_id,
             f" (organisation {installation.enterprise_id})" if installation.enterprise_id else "",
         )
+        return True
+
+    async def keep_identifying(self, *, first_delay: float = 2.0, longest: float = 60.0) -> None:
+        """Ask Slack again, backing off, until it answers."""
+        delay = first_delay
+        while not await self.identify():
+            await asyncio.sleep(delay)  # wait-ok: backing off from an unreachable Slack
+            delay = min(delay * 2, longest)
 
     async def start_jobs(self) -> AsyncIOScheduler:
         """Take part in the jobs lease at once (resuming interrupted work if we get it), then schedule."""
@@ -129,7 +146,12 @@ def build_runtime(
     clock: Clock = utcnow,
     http_mode: bool = True,
 ) -> Runtime:
-    policy = load_policy(settings.policies_dir)
+    loaded = read_policy(settings.policies_dir, kubeconfig=settings.kubeconfig)
+    for warning in loaded.warnings:
+        log.warning("policy: %s", warning)
+    for note in loaded.notes:
+        log.info("policy: %s", note)
+    policy = loaded.policy
     store = SqlStore(make_engine(settings.database_url), clock=clock)
     store.create_schema()
     # Needs a running event loop (the session binds to it).
@@ -187,7 +209,8 @@ def build_runtime(
     )
     bolt = build_app(
         services,
-        client=build_client(settings.slack_bot_token, settings.slack_api_url),
+        bot_token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
         signing_secret=settings.slack_signing_secret if http_mode else None,
     )
     jobs = Jobs(lifecycle, store, lease_ttl=timedelta(seconds=settings.lease_seconds))
@@ -213,7 +236,7 @@ async def _until_stopped() -> None:
 
 
 async def run_http(runtime: Runtime) -> None:
-    await runtime.identify()
+    identifying = None if await runtime.identify() else asyncio.ensure_future(runtime.keep_identifying())
     runner = web.AppRunner(runtime.web_app())
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=runtime.settings.port)  # noqa: S104
@@ -223,6 +246,8 @@ async def run_http(runtime: Runtime) -> None:
     try:
         await _until_stopped()
     finally:
+        if identifying is not None:
+            identifying.cancel()
         await runner.cleanup()
         await runtime.stop_jobs(scheduler)
 
@@ -230,7 +255,8 @@ async def run_http(runtime: Runtime) -> None:
 async def run_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    await runtime.identify()
+    if not await runtime.identify():
+        await runtime.keep_identifying()
     handler = AsyncSocketModeHandler(runtime.bolt, runtime.settings.slack_app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     log.info("connected to Slack in Socket Mode")

@@ -93,7 +93,9 @@ def _duration(where: str, text: str, field: str) -> timedelta:
     try:
         return parse_duration(text)
     except DurationError as exc:
-        raise UsageError(InvalidDuration(where, text, exc.reason), field=field) from None
+        raise UsageError(
+            InvalidDuration(where, text, exc.reason, limit_seconds=exc.limit_seconds), field=field
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-__all__ = ["SLACK_API", "Installation", "Workspace", "foreign_reason", "identify", "safe_response_url"]
+__all__ = [
+    "SLACK_API",
+    "Installation",
+    "TokenRefused",
+    "Workspace",
+    "foreign_reason",
+    "identify",
+    "safe_response_url",
+]
 
 SLACK_API = "https://slack.com/api/"
 
@@ -24,6 +33,7 @@ class Installation:
     team_id: str
     app_id: str
     bot_user_id: str
+    bot_id: str = ""
     enterprise_id: str = ""
     # Installed across an Enterprise Grid organisation rather than in one workspace.
     enterprise_install: bool = False
@@ -37,6 +47,7 @@ async def identify(client: AsyncWebClient) -> Installation:
         team_id=str(me.get("team_id") or ""),
         app_id=str(bot["bot"]["app_id"]),
         bot_user_id=str(me.get("user_id") or ""),
+        bot_id=str(me["bot_id"]),
         enterprise_id=str(me.get("enterprise_id") or ""),
         enterprise_install=bool(me.get("is_enterprise_install")),
     )
@@ -90,6 +101,16 @@ def safe_response_url(url: str, installation: Installation, api_url: str) -> boo
     return kind in ("commands", "actions") and (team == installation.team_id or installation.enterprise_install)
 
 
+# Slack's answers to a token that can never work (wrong kind, revoked, wrong workspace).
+_FATAL = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}
+)
+
+
+class TokenRefused(Exception):
+    """Slack refused the bot token: nothing can work until the operator fixes it."""
+
+
 class Workspace:
     """This bot's installation once learned; until then, no request is served."""
 
@@ -97,7 +118,15 @@ class Workspace:
         self.installation: Installation | None = None
 
     async def learn(self, client: AsyncWebClient) -> Installation:
-        self.installation = await identify(client)
+        """Ask Slack; raises :class:`TokenRefused` for a token that can never work, and the
+        transport's or Slack's own error for a failure that may pass."""
+        try:
+            self.installation = await identify(client)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            if error in _FATAL:
+                raise TokenRefused(str(error)) from None
+            raise
         return self.installation
 
     def refusal(self, body: Mapping[str, Any]) -> str | None:

@@ -42,6 +42,8 @@ class Services:
             kind = await self.people.kind(user_id)
         except SlackUnavailable:
             raise NotAllowed(ChatUnavailable()) from None
-        if kind is not AccountKind.MEMBER:
+        guest = kind is AccountKind.GUEST
+        admits_guests = any(role.guests for role in self.policy.roles.values())
+        if kind is not AccountKind.MEMBER and not (guest and admits_guests):
             raise NotAllowed(AccountNotEligible(kind.value))
-        return Actor(user_id=user_id, groups=await self.groups.groups_of(user_id))
+        return Actor(user_id=user_id, groups=await self.groups.groups_of(user_id), guest=guest)

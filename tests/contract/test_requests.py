@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from tests.contract.conftest import STUDENT, ContractBot, assert_acked
+from tests.contract.conftest import GROUPS, POLICIES, STUDENT, ContractBot, assert_acked
+from tests.support.bot_harness import running_bot
+from tests.support.stand_ins import InMemoryDeployer
 
 
 async def test_the_word_payload_in_a_command_is_just_text(bot: ContractBot) -> None:
@@ -99,3 +102,23 @@ async def test_the_emulator_refuses_a_message_over_slacks_limits_as_slack_does(b
     assert refused.value.response["error"] == "invalid_blocks"
     assert [r.method for r in bot.slack.refused] == ["chat.postMessage"]
     bot.slack.refused.clear()  # seen, and expected here
+
+
+async def test_a_bot_started_while_slack_is_down_acknowledges_politely_then_serves(tmp_path: Path) -> None:
+    async with running_bot(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        policies_dir=POLICIES,
+        groups=GROUPS,
+        deployer=InMemoryDeployer(),
+        slack_down_at_start=True,
+    ) as running:
+        assert running.runtime.services.workspace.installation is None
+        waiting = await running.slack.slash_command(STUDENT, "launch early")
+        assert_acked(waiting)
+        assert "Slack is not answering" in waiting.text
+        assert running.maybe_environment(STUDENT, "early") is None
+
+        running.slack.fail("auth.test", times=0)
+        assert await running.runtime.identify()
+        assert_acked(await running.slack.slash_command(STUDENT, "launch later"))
+        await running.slack.wait_for("response_url", lambda c: "Launching *later*" in c.args["text"])

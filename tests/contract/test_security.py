@@ -197,3 +197,30 @@ async def test_a_login_is_never_posted_to_a_response_url_outside_this_workspace(
         STUDENT, lambda c: c.method == "chat.postMessage" and "*Password:*" in c.text_blob
     )
     assert login.args["channel"] == "D0STUDENT"  # to the person, never to the URL the request named
+
+
+async def test_a_role_may_admit_guests_explicitly_and_only_that_role(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    policy = (
+        (POLICIES / "test.yaml")
+        .read_text()
+        .replace(
+            "  researchers:\n",
+            "  visitors:\n    members: [group:S0STUDENTS]\n    allow: [list]\n    guests: true\n  researchers:\n",
+        )
+    )
+    (policies / "test.yaml").write_text(policy)
+    async with running_bot(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        policies_dir=policies,
+        groups=GROUPS,
+        deployer=InMemoryDeployer(),
+    ) as running:
+        running.slack.users[STUDENT] = {"is_restricted": True}
+        listed = await running.slack.slash_command(STUDENT, "list")
+        assert "no active environments" in await running.slack.private_answer(listed)  # the guest role applies
+        assert_acked(await running.slack.slash_command(STUDENT, "launch as-guest"))
+        [refused] = await running.slack.wait_for("response_url")
+        assert "not allowed to launch" in refused.args["text"]  # the students role does not admit guests
+        assert running.maybe_environment(STUDENT, "as-guest") is None

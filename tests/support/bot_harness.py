@@ -100,9 +100,12 @@ async def running_bot(
     deployer: ClusterDeployer | None = None,
     extra_env: dict[str, str] | None = None,
     clock: MutableClock | None = None,
+    slack_down_at_start: bool = False,
 ) -> AsyncIterator[BotUnderTest]:
     slack = SlackEmulator(signing_secret=SIGNING_SECRET, groups={k: list(v) for k, v in groups.items()})
     await slack.start()
+    if slack_down_at_start:
+        slack.fail("auth.test", status=503, times=1_000_000)
     settings = load_settings(
         "serve",
         {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def _bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_check_policies_command(tmp_path: Path) -> None:
     ok = _bot("check-policies", "policies")
     assert ok.returncode == 0 and "OK" in ok.stdout
+    assert "roles: warning: no role has a member, so nobody can use the bot yet" in ok.stderr
     (tmp_path / "bad.yaml").write_text("roles:\n  r: {members: [bob], allow: [launch]}\n")
     bad = _bot("check-policies", str(tmp_path))
     assert bad.returncode == 1
@@ -56,4 +58,64 @@ def test_serve_exits_non_zero_with_one_line_per_problem(tmp_path: Path) -> None:
         "ADMIN_CHANNEL_ID: required (channel ID for approvals and alerts, C…)",
         "SLACK_SIGNING_SECRET: required in HTTP mode (app settings, Basic Information)",
         f"POLICIES_DIR: '{tmp_path / 'missing'}' is not a directory",
+    ]
+
+
+LAUNCHERS = (
+    "roles:\n"
+    "  users:\n    members: [user:U0ALICE]\n    allow: [launch]\n    profiles: [small]\n    clusters: [dev]\n"
+    "    max_lifetime: 1d\n"
+    "  helpers:\n    members: []\n    allow: [list]\n"
+    "profiles:\n  small: {image: 'quay.io/jupyter/minimal-notebook:2025-06-30', cpu: 1, memory: 1Gi}\n"
+    "clusters:\n  dev: {context: dev-east}\n"
+)
+
+
+def test_check_policies_prints_warnings_and_still_succeeds(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(LAUNCHERS)
+    result = _bot("check-policies", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'team.yaml'}: roles.helpers.members: warning: is empty, so nobody has this role; "
+        "add Slack IDs (user:U…, user:W…, group:S…)"
+    ]
+    assert result.stdout == f"{tmp_path}: OK (2 roles, 1 profiles, 1 clusters; 1 warning(s))\n"
+
+
+def test_check_policies_checks_contexts_against_kubeconfig(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(LAUNCHERS.replace("  helpers:\n    members: []\n    allow: [list]\n", ""))
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncontexts:\n- name: dev-west\n  context: {cluster: c}\n")
+    from_env = _bot("check-policies", str(tmp_path), env={**os.environ, "KUBECONFIG": str(kubeconfig)})
+    given = _bot("check-policies", str(tmp_path), "--kubeconfig", str(kubeconfig), env={**os.environ, "KUBECONFIG": ""})
+    for result in (from_env, given):
+        assert result.returncode == 0
+        assert result.stderr.startswith(
+            f"{tmp_path / 'team.yaml'}: clusters.dev.context: warning: 'dev-east' is not a context in the kubeconfig"
+        )
+
+
+def test_check_policies_takes_one_file(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(LAUNCHERS)
+    (tmp_path / "draft.yaml").write_text("roles: {\n")
+    result = _bot("check-policies", str(tmp_path / "team.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{tmp_path / 'team.yaml'}: OK (2 roles")
+
+
+def test_check_policies_turns_unreadable_files_into_one_line_each(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(LAUNCHERS)
+    (tmp_path / "latin1.yaml").write_bytes("roles: {}  # Café\n".encode("latin-1"))
+    (tmp_path / "old.yaml").mkdir()
+    (tmp_path / "linked.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    (tmp_path / "team.yaml.bak").write_text(LAUNCHERS)
+    result = _bot("check-policies", str(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'latin1.yaml'}: line 1: is not UTF-8 text (byte 0xe9); save the file as UTF-8",
+        f"{tmp_path / 'linked.yaml'}: is a broken symbolic link (to {tmp_path / 'nowhere.yaml'}, which does not exist)",
+        f"{tmp_path / 'old.yaml'}: is a folder, not a policy file; rename it or move it elsewhere",
+        f"{tmp_path / 'team.yaml.bak'}: note: skipped: only *.yaml and *.yml files are read",
+        f"{tmp_path}: 3 problem(s)",
     ]

@@ -7,8 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.durations import format_duration, parse_duration
+from bot.core.commands import parse_command
+from bot.core.durations import DurationError, format_duration, parse_duration
+from bot.core.errors import UsageError
 from bot.core.names import namespace_for, release_for, validate_env_name
+from bot.core.problems import InvalidDuration
+from bot.slack.listeners.views import read_launch_form
+from bot.slack.wording import describe
 
 
 @pytest.mark.parametrize(
@@ -62,3 +67,43 @@ def test_namespaces_are_valid_dns_labels_and_releases_fit_helm(name: str, env_id
 
 def test_same_name_different_ids_never_collide() -> None:
     assert namespace_for("jh-", "hub", "aaaaaa00") != namespace_for("jh-", "hub", "bbbbbb00")
+
+
+YEAR_AND_A_DAY = 366 * 86400
+
+
+def test_durations_up_to_the_cap_are_accepted() -> None:
+    assert parse_duration("366d") == timedelta(days=366)
+    assert parse_duration("000000000000008h") == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("text", ["367d", "366d1s", "53w", "99999999999d", "1" + "0" * 5000 + "s", "9" * 40 + "w"])
+def test_durations_over_the_cap_are_refused_with_the_limit(text: str) -> None:
+    with pytest.raises(DurationError) as caught:
+        parse_duration(text)
+    assert (caught.value.reason, caught.value.limit_seconds) == ("too_long", YEAR_AND_A_DAY)
+    assert "366d" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "where", "field", "text"),
+    [
+        ("launch big ttl=99999999999d", "ttl", "ttl", "99999999999d"),
+        ("launch big lifetime=400d", "ttl", "ttl", "400d"),
+        ("extend x 99999999999d", "extend", "duration", "99999999999d"),
+    ],
+)
+def test_commands_refuse_huge_durations_and_say_the_limit(command: str, where: str, field: str, text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_command(command)
+    assert caught.value.field == field
+    assert caught.value.problem == InvalidDuration(where, text, "too_long", limit_seconds=YEAR_AND_A_DAY)
+    assert "366d at most" in describe(caught.value.problem)
+
+
+def test_the_launch_form_refuses_a_huge_lifetime_and_says_the_limit() -> None:
+    request, errors = read_launch_form(
+        {"name": {"value": {"value": "big"}}, "lifetime": {"value": {"value": "99999999999d"}}}
+    )
+    assert request is None
+    assert errors == {"lifetime": InvalidDuration("lifetime", "99999999999d", "too_long", limit_seconds=YEAR_AND_A_DAY)}

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import ValidationError
 
 from bot.core import problems
 from bot.core.errors import LifetimeTooLong, NotAllowed, UsageError
-from bot.core.policy import Actor, can, extension_limits, grant_launch, is_admin, launch_choices, load_policy
+from bot.core.policy import (
+    Actor,
+    Defaults,
+    Policy,
+    Role,
+    can,
+    extension_limits,
+    grant_launch,
+    is_admin,
+    launch_choices,
+    load_policy,
+)
+from bot.core.policy import load as policy_load
 from bot.core.policy.load import PolicyLoadError
 from bot.slack.wording import describe
 
@@ -28,8 +43,42 @@ NOBODY = Actor("U5")
 
 
 def test_shipped_example_policy_is_valid() -> None:
-    policy = load_policy(REPO / "policies")
+    """Valid, matching nobody until an operator names people, saying so, and still an
+    example of every feature."""
+    loaded = policy_load.read_policy(REPO / "policies")
+    policy = loaded.policy
     assert policy.roles and policy.profiles and policy.clusters
+    assert [role.members for role in policy.roles.values()] == [[] for _ in policy.roles]
+    assert [str(w) for w in loaded.warnings] == [
+        f"{REPO / 'policies' / 'default.yaml'}: roles: warning: no role has a member, so nobody can use the bot yet; "
+        "name Slack users (user:U… or user:W…) or user groups (group:S…) in a role's members"
+    ]
+    roles = list(policy.roles.values())
+    assert any(role.approval == "required" for role in roles) and any("approve" in role.allow for role in roles)
+    assert any(role.guests for role in roles)
+    assert any(role.max_environments > 1 for role in roles)
+    assert all(role.max_lifetime for role in roles if "launch" in role.allow)
+    assert "max_lifetime" in policy.defaults.model_fields_set
+    assert policy.defaults.access_help != Defaults().access_help
+
+
+def test_shipped_policy_refuses_everyone_politely() -> None:
+    policy = load_policy(REPO / "policies")
+    for actor in (Actor("U0ANYONE"), Actor("W0GRID"), Actor("U0GUEST", guest=True), Actor("U1", frozenset({"S0X"}))):
+        assert not any(can(policy, actor, verb) for verb in ("launch", "list", "approve", "expire", "list-all"))
+        with pytest.raises(NotAllowed) as refused:
+            grant_launch(policy, actor, profile=None, cluster=None, lifetime=None)
+        assert "#platform-help" in describe(refused.value.problem)
+
+
+def test_shipped_policy_member_examples_are_valid_members() -> None:
+    """The commented `# members: [...]` lines work once uncommented."""
+    text = (REPO / "policies" / "default.yaml").read_text()
+    examples = re.findall(r"^\s*# members: (\[.*\])$", text, flags=re.MULTILINE)
+    assert len(examples) == 3
+    for example in examples:
+        Role(members=yaml.safe_load(example), allow=["list"])
+    assert not re.search(r"^\s*members: .*\*", text, flags=re.MULTILINE)
 
 
 def test_deny_by_default(policy) -> None:  # type: ignore[no-untyped-def]
@@ -140,3 +189,108 @@ def test_unknown_profile_reference(tmp_path: Path) -> None:
 def test_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(PolicyLoadError, match="no policy files"):
         load_policy(tmp_path)
+
+
+def test_enterprise_grid_user_ids_are_members() -> None:
+    role = Role(members=["user:W07ALICE01", "user:U0BOB", "group:S0TEAM"], allow=["list"])
+    policy = Policy(roles={"team": role})
+    assert can(policy, Actor("W07ALICE01"), "list")
+    assert can(policy, Actor("U0BOB"), "list")
+    assert can(policy, Actor("W0CAROL", frozenset({"S0TEAM"})), "list")
+    assert not can(policy, Actor("W0DAN"), "list")
+
+
+@pytest.mark.parametrize("member", ["user:alice", "user:S0TEAM", "group:U0BOB", "group:W0BOB", "U0BOB", "user:w07x"])
+def test_other_member_shapes_are_refused_naming_every_accepted_form(member: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Role(members=[member], allow=["list"])
+    message = caught.value.errors()[0]["msg"]
+    assert f"'{member}' is not a member" in message
+    assert all(form in message for form in ("user:U…", "user:W…", "group:S…", "'*'"))
+
+
+def _guest_policy() -> Policy:
+    return Policy(
+        roles={
+            "everyone": Role(members=["*"], allow=["list"]),
+            "named": Role(members=["user:U0GUEST"], allow=["creds"]),
+            "course": Role(members=["group:S0COURSE"], allow=["status"], guests=True),
+        }
+    )
+
+
+def test_a_guest_matches_only_roles_that_admit_guests() -> None:
+    guest = Actor("U0GUEST", frozenset({"S0COURSE"}), guest=True)
+    policy = _guest_policy()
+    assert can(policy, guest, "status")
+    # Neither "*" nor naming the guest's own ID admits a guest: only `guests: true` does.
+    assert not can(policy, guest, "list")
+    assert not can(policy, guest, "creds")
+
+
+def test_a_full_member_matches_every_role_they_are_in() -> None:
+    member = Actor("U0GUEST", frozenset({"S0COURSE"}))
+    assert all(can(_guest_policy(), member, verb) for verb in ("list", "creds", "status"))
+
+
+def test_guests_are_refused_a_launch_unless_their_role_admits_guests(policy) -> None:  # type: ignore[no-untyped-def]
+    guest_student = Actor("U1", frozenset({"S0STUDENTS"}), guest=True)
+    with pytest.raises(NotAllowed):
+        grant_launch(policy, guest_student, profile=None, cluster=None, lifetime=None)
+    students = policy.roles["students"].model_copy(update={"guests": True})
+    admitting = policy.model_copy(update={"roles": {**policy.roles, "students": students}})
+    assert grant_launch(admitting, guest_student, profile=None, cluster=None, lifetime=None).profile == "small"
+
+
+def test_roles_do_not_admit_guests_unless_they_say_so() -> None:
+    assert Role(members=["*"], allow=["list"]).guests is False
+    assert Actor("U1").guest is False
+
+
+def test_a_role_without_max_lifetime_is_capped_by_the_default_cap(policy) -> None:  # type: ignore[no-untyped-def]
+    """The researchers role sets no max_lifetime: defaults.max_lifetime (7d unless set) applies."""
+    assert policy.roles["researchers"].max_lifetime is None
+    assert policy.defaults.max_lifetime == timedelta(days=7)
+    with pytest.raises(LifetimeTooLong) as caught:
+        grant_launch(policy, RESEARCHER, profile=None, cluster=None, lifetime=timedelta(days=999_999))
+    assert caught.value.problem == problems.LifetimeTooLong(999_999 * 86400, 7 * 86400, "small", "dev")
+    assert extension_limits(policy, RESEARCHER, "small", "dev").max_lifetime == timedelta(days=7)
+
+
+def _capped(defaults: dict[str, str], **role: str) -> Policy:
+    launcher = Role(members=["user:U1"], allow=["launch", "extend"], profiles=["p"], clusters=["c"], **role)
+    return Policy.model_validate(
+        {
+            "roles": {"r": launcher.model_dump(exclude_unset=True)},
+            "profiles": {"p": {"image": "quay.io/jupyter/minimal-notebook:2025-06-30", "cpu": "1", "memory": "1Gi"}},
+            "clusters": {"c": {}},
+            "defaults": defaults,
+        }
+    )
+
+
+def test_defaults_max_lifetime_applies_only_where_a_role_sets_none() -> None:
+    actor = Actor("U1")
+    assert extension_limits(_capped({"max_lifetime": "2d"}), actor, "p", "c").max_lifetime == timedelta(days=2)
+    own = _capped({"max_lifetime": "2d"}, max_lifetime="30d")
+    assert extension_limits(own, actor, "p", "c").max_lifetime == timedelta(days=30)
+    assert grant_launch(own, actor, profile=None, cluster=None, lifetime=timedelta(days=20)).lifetime == timedelta(
+        days=20
+    )
+    # A default lifetime longer than the cap is cut to the cap.
+    short = _capped({"lifetime": "3d", "max_lifetime": "1d"})
+    assert grant_launch(short, actor, profile=None, cluster=None, lifetime=None).lifetime == timedelta(days=1)
+
+
+def test_a_lifetime_near_the_cap_plus_an_extension_does_not_overflow(policy) -> None:  # type: ignore[no-untyped-def]
+    """Once a role without max_lifetime let any ttl through, and the expiry after the deploy
+    overflowed (year 10000). Now the largest grant plus the largest extension stays a date,
+    and the extension is refused by the cap."""
+    with pytest.raises(LifetimeTooLong):
+        grant_launch(policy, RESEARCHER, profile=None, cluster=None, lifetime=timedelta(days=3_000_000))
+    at_cap = _capped({"extend_by": "366d", "lifetime": "366d"}, max_lifetime="366d")
+    actor = Actor("U1")
+    grant = grant_launch(at_cap, actor, profile=None, cluster=None, lifetime=timedelta(days=366))
+    ready = datetime(9000, 1, 1, tzinfo=UTC)
+    extended = ready + grant.lifetime + at_cap.defaults.extend_by
+    assert extended - ready > extension_limits(at_cap, actor, "p", "c").max_lifetime == timedelta(days=366)

@@ -11,8 +11,9 @@ from bot.core.policy.decide import (
     launch_choices,
     referenced_groups,
 )
-from bot.core.policy.load import PolicyLoadError, load_policy
+from bot.core.policy.load import load_policy, read_policy
 from bot.core.policy.model import ClusterSpec, Defaults, Policy, Profile, Role, Verb
+from bot.core.policy.report import LoadedPolicy, PolicyLoadError, PolicyProblem
 
 __all__ = [
     "Actor",
@@ -20,8 +21,10 @@ __all__ = [
     "Defaults",
     "ExtensionLimits",
     "LaunchGrant",
+    "LoadedPolicy",
     "Policy",
     "PolicyLoadError",
+    "PolicyProblem",
     "Profile",
     "Role",
     "Verb",
@@ -31,5 +34,6 @@ __all__ = [
     "is_admin",
     "launch_choices",
     "load_policy",
+    "read_policy",
     "referenced_groups",
 ]

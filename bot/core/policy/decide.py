@@ -25,10 +25,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Actor:
-    """Who clicked or typed: a Slack user ID and the user groups they belong to."""
+    """Who clicked or typed: a Slack user ID, the user groups they belong to, and whether
+    Slack calls them a guest (a restricted or ultra-restricted account)."""
 
     user_id: str
     groups: frozenset[str] = frozenset()
+    guest: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,13 @@ class LaunchGrant:
 
 @dataclass(frozen=True)
 class ExtensionLimits:
-    max_lifetime: timedelta | None
+    max_lifetime: timedelta
     max_extensions: int
 
 
 def _is_member(role: Role, actor: Actor) -> bool:
+    if actor.guest and not role.guests:
+        return False
     for member in role.members:
         if member == "*" or member == f"user:{actor.user_id}":
             return True
@@ -72,12 +76,6 @@ def referenced_groups(policy: Policy) -> frozenset[str]:
     return frozenset(
         member[6:] for role in policy.roles.values() for member in role.members if member.startswith("group:")
     )
-
-
-def _longest(values: list[timedelta | None]) -> timedelta | None:
-    if not values or any(v is None for v in values):
-        return None
-    return max(v for v in values if v is not None)
 
 
 def _pick(
@@ -117,10 +115,10 @@ def grant_launch(
     chosen_cluster = _pick("cluster", cluster, policy.defaults.cluster, set(policy.clusters), allowed_clusters)
     matching = [role for role in with_profile if chosen_cluster in role.clusters]
 
-    cap = _longest([role.max_lifetime for role in matching])
+    cap = max(policy.max_lifetime_of(role) for role in matching)
     if lifetime is None:
-        lifetime = policy.defaults.lifetime if cap is None else min(policy.defaults.lifetime, cap)
-    elif cap is not None and lifetime > cap:
+        lifetime = min(policy.defaults.lifetime, cap)
+    elif lifetime > cap:
         raise LifetimeTooLong(
             problems.LifetimeTooLong(
                 int(lifetime.total_seconds()), int(cap.total_seconds()), chosen_profile, chosen_cluster
@@ -158,6 +156,6 @@ def extension_limits(policy: Policy, actor: Actor, profile: str, cluster: str) -
     if not matching:
         return ExtensionLimits(max_lifetime=timedelta(0), max_extensions=0)
     return ExtensionLimits(
-        max_lifetime=_longest([role.max_lifetime for role in matching]),
+        max_lifetime=max(policy.max_lifetime_of(role) for role in matching),
         max_extensions=max(role.max_extensions for role in matching),
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.durations import parse_duration
+from bot.core.durations import MAX_DURATION, format_duration, parse_duration
 from bot.core.names import validate_prefix
 
-__all__ = ["ClusterSpec", "Defaults", "Duration", "Policy", "Profile", "Role", "Verb"]
+__all__ = ["MEMBER_FORMS", "ClusterSpec", "Defaults", "Duration", "Policy", "Profile", "Role", "Verb"]
 
 Verb = Literal[
     "launch",
@@ -26,7 +26,9 @@ Verb = Literal[
     "list-all",
 ]
 
-_MEMBER = re.compile(r"(user:U[A-Z0-9]+|group:S[A-Z0-9]+|\*)")
+# Slack user IDs start with U, or with W on Enterprise Grid; user group IDs start with S.
+_MEMBER = re.compile(r"user:[UW][A-Z0-9]+|group:S[A-Z0-9]+|\*")
+MEMBER_FORMS = "user:U… or user:W… (a person's Slack ID), group:S… (a user group's ID), or '*' (everyone)"
 _CPU = re.compile(r"\d+(\.\d+)?|\d+m")
 _MEMORY = re.compile(r"\d+(\.\d+)?[KMGT]i?")
 _STORAGE = re.compile(r"[1-9]\d*(Mi|Gi|Ti)")
@@ -36,10 +38,31 @@ _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 def _to_timedelta(value: object) -> object:
     if isinstance(value, str):
         return parse_duration(value)
+    if isinstance(value, int | float):
+        # Pydantic would read a bare number as seconds: `lifetime: 8` would mean 8 seconds.
+        raise ValueError(f"'{value}' has no unit; use a number with a unit, like 30m, 8h, 3d or 1d12h")
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_to_timedelta)]
+def _within_cap(value: timedelta) -> timedelta:
+    if value > MAX_DURATION:
+        raise ValueError(f"'{format_duration(value)}' is too long; {format_duration(MAX_DURATION)} at most")
+    if value <= timedelta(0):
+        raise ValueError("a duration must be positive")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_to_timedelta), AfterValidator(_within_cap)]
+
+
+def _number_as_text(value: object) -> object:
+    """YAML reads `cpu: 2` as a number; Kubernetes quantities are text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Quantity = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class _Strict(BaseModel):
@@ -47,34 +70,42 @@ class _Strict(BaseModel):
 
 
 class Role(_Strict):
-    members: list[str] = Field(description="Slack IDs: 'user:U…', 'group:S…' (a user group), or '*' for everyone.")
+    members: list[str] = Field(
+        description="Slack IDs: 'user:U…' or 'user:W…' (a person), 'group:S…' (a user group), or '*' for everyone."
+    )
     allow: list[Verb] = Field(description="Verbs this role may use.")
     profiles: list[str] = Field(default_factory=list, description="Profiles it may launch.")
     clusters: list[str] = Field(default_factory=list, description="Clusters it may launch on.")
     max_environments: int = Field(default=1, ge=0, description="Active environments per person.")
     max_lifetime: Duration | None = Field(
-        default=None, description="Longest total lifetime from ready to expiry, extensions included."
+        default=None,
+        description="Longest total lifetime from ready to expiry, extensions included; "
+        "without it, defaults.max_lifetime applies.",
     )
     max_extensions: int = Field(default=3, ge=0, description="How often an owner may extend.")
     approval: Literal["none", "required"] = "none"
+    guests: bool = Field(
+        default=False,
+        description="Whether Slack guests (restricted and ultra-restricted accounts) who match get this role.",
+    )
 
     @field_validator("members")
     @classmethod
     def _members_are_ids(cls, members: list[str]) -> list[str]:
         for member in members:
             if not _MEMBER.fullmatch(member):
-                raise ValueError(f"'{member}' is not a member; use 'user:U…' or 'group:S…' (Slack IDs) or '*'")
+                raise ValueError(f"'{member}' is not a member; use {MEMBER_FORMS}")
         return members
 
 
 class Profile(_Strict):
     description: str = ""
     image: str = Field(description="User server image, 'name:tag'.")
-    cpu: str = Field(description="CPU limit per user server, e.g. '1' or '500m'.")
-    memory: str = Field(description="Memory limit per user server, e.g. '2Gi'.")
-    storage: str | None = Field(default="10Gi", description="Home volume size; null for none.")
-    cpu_guarantee: str | None = None
-    memory_guarantee: str | None = None
+    cpu: Quantity = Field(description="CPU limit per user server, e.g. 1, 0.5 or '500m'.")
+    memory: Quantity = Field(description="Memory limit per user server, e.g. '2Gi'.")
+    storage: Quantity | None = Field(default="10Gi", description="Home volume size; null for none.")
+    cpu_guarantee: Quantity | None = None
+    memory_guarantee: Quantity | None = None
     max_users: int = Field(default=5, ge=1, description="User servers one environment may run.")
 
     @field_validator("cpu", "cpu_guarantee")
@@ -143,6 +174,10 @@ class Defaults(_Strict):
         description="Lead times before expiry at which the owner is warned.",
     )
     extend_by: Duration = Field(default=timedelta(hours=4), description="What `extend` adds when no duration is given.")
+    max_lifetime: Duration = Field(
+        default=timedelta(days=7),
+        description="Longest lifetime, extensions included, for a role that sets no max_lifetime of its own.",
+    )
     hub_failures_before_alert: int = Field(
         default=3, ge=1, description="Failed activity reads in a row before the admins are alerted."
     )
@@ -164,26 +199,26 @@ class Defaults(_Strict):
         return value
 
 
+_SECTIONS = ("roles", "profiles", "clusters", "defaults")
+
+
 class Policy(_Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
     clusters: dict[str, ClusterSpec] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
 
-    def reference_problems(self) -> list[tuple[str, str]]:
-        """Cross-references the schema alone cannot check, as (path, problem) pairs."""
-        problems: list[tuple[str, str]] = []
-        for role_name, role in self.roles.items():
-            for profile in role.profiles:
-                if profile not in self.profiles:
-                    problems.append((f"roles.{role_name}.profiles", f"unknown profile '{profile}'"))
-            for cluster in role.clusters:
-                if cluster not in self.clusters:
-                    problems.append((f"roles.{role_name}.clusters", f"unknown cluster '{cluster}'"))
-            if "launch" in role.allow and (not role.profiles or not role.clusters):
-                problems.append((f"roles.{role_name}", "a role that allows 'launch' needs profiles and clusters"))
-        if self.defaults.profile and self.defaults.profile not in self.profiles:
-            problems.append(("defaults.profile", f"unknown profile '{self.defaults.profile}'"))
-        if self.defaults.cluster and self.defaults.cluster not in self.clusters:
-            problems.append(("defaults.cluster", f"unknown cluster '{self.defaults.cluster}'"))
-        return problems
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_nothing(cls, data: Any) -> Any:
+        """A bare `roles:` is no roles, and a bare `teaching:` cluster takes every cluster default."""
+        if not isinstance(data, dict):
+            return data
+        data = {key: {} if key in _SECTIONS and value is None else value for key, value in data.items()}
+        if isinstance(data.get("clusters"), dict):
+            data["clusters"] = {name: {} if spec is None else spec for name, spec in data["clusters"].items()}
+        return data
+
+    def max_lifetime_of(self, role: Role) -> timedelta:
+        """The role's own cap, or the policy-wide one: every role that may launch has a cap."""
+        return self.defaults.max_lifetime if role.max_lifetime is None else role.max_lifetime

@@ -48,7 +48,7 @@ def read_launch_form(state: dict[str, Any]) -> tuple[Launch | None, dict[str, Pr
     try:
         lifetime = parse_duration(text)
     except DurationError as exc:
-        errors["lifetime"] = InvalidDuration("lifetime", text, exc.reason)
+        errors["lifetime"] = InvalidDuration("lifetime", text, exc.reason, limit_seconds=exc.limit_seconds)
     if errors:
         return None, errors
     profile = _value(state, "profile") or None
