@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from bot.core.policy import PolicyLoadError, read_policy
 from bot.logs import configure_logging
 
 __all__ = ["main"]
+
+log = logging.getLogger("bot")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +106,12 @@ def _run(mode: Mode) -> int:
 
     async def serve() -> None:
         runtime = build_runtime(settings, http_mode=mode == "serve")
+        fatal, warnings = runtime.start_up_problems()
+        for line in warnings:
+            log.warning("%s", line)
+        if fatal:
+            await runtime.close()
+            raise ConfigError(fatal)
         # Everything loaded so far (Kubernetes models, SQLAlchemy, Bolt) lives for the whole
         # process; keeping it out of the cyclic collector's sweeps spares each request the
         # long full collections that otherwise show up as ack latency spikes.
@@ -121,6 +130,10 @@ def _run(mode: Mode) -> int:
         return 2
     except MigrationError as exc:
         print(f"DATABASE_URL: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
         return 2
     except TokenRefused as exc:
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -139,6 +140,32 @@ def forget_secret_environment() -> None:
         os.environ.pop(name, None)
 
 
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
+_TOKEN_KINDS = {"xapp-": "an app-level token", "xoxp-": "a user token", "xoxe": "a refresh token"}
+
+
+def _slack_problems(settings: Settings) -> list[str]:
+    """Slack settings that can never work, said the way the operator can fix them."""
+    problems: list[str] = []
+    token = settings.slack_bot_token
+    if not token:
+        problems.append("SLACK_BOT_TOKEN: required (the bot token, xoxb-…)")
+    elif not token.startswith("xoxb-"):
+        kind = next((name for prefix, name in _TOKEN_KINDS.items() if token.startswith(prefix)), "not a bot token")
+        problems.append(
+            f"SLACK_BOT_TOKEN: this is {kind}; use the Bot User OAuth Token (xoxb-…, OAuth & Permissions page)"
+        )
+    channel = settings.admin_channel_id
+    if not channel:
+        problems.append("ADMIN_CHANNEL_ID: required (channel ID for approvals and alerts, C…)")
+    elif not _CHANNEL_ID.fullmatch(channel):
+        problems.append(
+            f"ADMIN_CHANNEL_ID: '{channel}' is not a channel ID; use the ID (like C0123ABCD, from the channel's "
+            "details), not its name"
+        )
+    return problems
+
+
 def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings for ``mode``; raise :class:`ConfigError` with one line per problem."""
     env = os.environ if environ is None else environ
@@ -151,10 +178,7 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
 
     problems: list[str] = []
     if mode in ("serve", "socket"):
-        if not settings.slack_bot_token:
-            problems.append("SLACK_BOT_TOKEN: required (the bot token, xoxb-…)")
-        if not settings.admin_channel_id:
-            problems.append("ADMIN_CHANNEL_ID: required (channel ID for approvals and alerts, C…)")
+        problems += _slack_problems(settings)
     if mode == "serve" and not settings.slack_signing_secret:
         problems.append("SLACK_SIGNING_SECRET: required in HTTP mode (app settings, Basic Information)")
     if mode == "socket" and not settings.slack_app_token.startswith("xapp-"):

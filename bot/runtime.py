@@ -16,9 +16,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.core.clock import Clock, utcnow
+from bot.core.errors import BotError
 from bot.core.lifecycle import Lifecycle
 from bot.core.policy import Policy, read_policy, referenced_groups
 from bot.core.ports import Deployer
+from bot.core.problems import ClusterNotConfigured
 from bot.helm.activity import EnvironmentActivity, HubTokens
 from bot.helm.deployer import EnvironmentAccess, HelmDeployer
 from bot.helm.kube import ClusterConnections
@@ -46,6 +48,8 @@ class Runtime:
     policy: Policy
     store: SqlStore
     deployer: ClusterDeployer
+    # The real clusters' connections (None when a deployer was given, as in tests).
+    connections: ClusterConnections | None
     activity: EnvironmentActivity
     metrics: Metrics
     services: Services
@@ -68,9 +72,30 @@ class Runtime:
             try:
                 await asyncio.wait_for(self.deployer.check(cluster), 6)
                 checks[f"cluster:{cluster}"] = "ok"
+            except BotError as exc:
+                if isinstance(exc.problem, ClusterNotConfigured):
+                    checks[f"cluster:{cluster}"] = f"not configured ({exc.problem.reason})"
+                else:
+                    checks[f"cluster:{cluster}"] = f"unreachable ({type(exc.problem).__name__})"
             except Exception as exc:
                 checks[f"cluster:{cluster}"] = f"unreachable ({type(exc).__name__})"
+        checks["slack"] = "ok" if self.services.workspace.installation else "not answering (installation unknown)"
         return checks
+
+    def start_up_problems(self) -> tuple[list[str], list[str]]:
+        """What stops the bot from starting (nothing could work), and what it starts despite
+        (some things could), one line each: clusters the bot cannot even try to reach."""
+        if self.connections is None:
+            return [], []
+        unusable = {
+            name: problem
+            for name in self.policy.clusters
+            if (problem := self.connections.configuration_problem(name)) is not None
+        }
+        lines = [f"cluster {name}: cannot be used: {problem}" for name, problem in sorted(unusable.items())]
+        if self.policy.clusters and len(unusable) == len(self.policy.clusters):
+            return [*lines, "no cluster in the policy can be used; check KUBECONFIG, the contexts and helm"], []
+        return [], lines
 
     def web_app(self) -> web.Application:
         return make_web_app(
@@ -157,6 +182,7 @@ def build_runtime(
     # Needs a running event loop (the session binds to it).
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     client = build_client(settings.slack_bot_token, settings.slack_api_url, session=http)
+    connections: ClusterConnections | None = None
     if deployer is None:
         connections = ClusterConnections(
             policy.clusters,
@@ -219,6 +245,7 @@ def build_runtime(
         policy=policy,
         store=store,
         deployer=deployer,
+        connections=connections,
         activity=activity,
         metrics=metrics,
         services=services,

@@ -21,6 +21,7 @@ __all__ = [
     "ApprovalDecided",
     "ApprovalRequest",
     "ApprovalWithdrawn",
+    "ClusterUnusable",
     "Credentials",
     "CredentialsResent",
     "CredentialsWithdrawn",
@@ -259,6 +260,14 @@ class OrphanFound(Notice):
     cluster: str
     namespace: str
     env_id: str
+
+
+@dataclass(frozen=True)
+class ClusterUnusable(Notice):
+    """For the admins: a launch failed because the bot cannot even try to reach a cluster."""
+
+    cluster: str
+    reason: str
 
 
 @dataclass(frozen=True)

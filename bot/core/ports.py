@@ -72,6 +72,10 @@ class Deployer(Protocol):
         """Remove the hub and its namespace; return once the namespace is gone."""
         ...
 
+    async def url(self, target: Target) -> str:
+        """Where the ready hub of ``target`` answers now (a node-address URL follows the nodes)."""
+        ...
+
     async def credentials(self, target: Target) -> tuple[str, str]:
         """(username, password) of a ready hub, read from where the deploy stored them."""
         ...

@@ -37,6 +37,7 @@ __all__ = [
     "InvalidName",
     "KubernetesRefused",
     "LifetimeTooLong",
+    "LoadBalancerPending",
     "MissingOptionValue",
     "NameTaken",
     "NamespaceNotOurs",
@@ -52,6 +53,7 @@ __all__ = [
     "QuotaExceeded",
     "RepeatedOption",
     "RightsNotEffective",
+    "TlsSecretUnavailable",
     "TwoNames",
     "UnclosedQuote",
     "UnexpectedFailure",
@@ -358,6 +360,21 @@ class CredentialsUnreadable(Problem):
 @dataclass(frozen=True)
 class NoNodeAddress(Problem):
     pass
+
+
+@dataclass(frozen=True)
+class TlsSecretUnavailable(Problem):
+    """The cluster's TLS Secret (``namespace/name``) could not be read to copy it."""
+
+    secret: str
+    status: int
+
+
+@dataclass(frozen=True)
+class LoadBalancerPending(Problem):
+    """The cluster gave the hub's LoadBalancer Service no external address in time."""
+
+    limit_seconds: int
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,33 @@ def public_service_name(release: str) -> str:
     return f"{release}-proxy-public"
 
 
+def tls_secret_name(release: str) -> str:
+    """The TLS Secret of a hub's Ingress, in its own namespace (copied there, or made by cert-manager)."""
+    return f"{release}-tls"
+
+
+# The nginx ingress controller refuses request bodies over 1 MB by default: notebooks any
+# larger could not be saved (HTTP 413). A cluster's own annotations win.
+NGINX_ANNOTATIONS = {"nginx.ingress.kubernetes.io/proxy-body-size": "64m"}
+
+
+def ingress_annotations(cluster: ClusterSpec) -> dict[str, str]:
+    annotations: dict[str, str] = {}
+    if cluster.ingress_class and "nginx" in cluster.ingress_class:
+        annotations.update(NGINX_ANNOTATIONS)
+    if cluster.tls and cluster.tls.mode == "cert-manager" and cluster.tls.issuer:
+        key = (
+            "cert-manager.io/cluster-issuer" if cluster.tls.issuer_kind == "ClusterIssuer" else "cert-manager.io/issuer"
+        )
+        annotations[key] = cluster.tls.issuer
+    annotations.update(cluster.ingress_annotations)
+    return annotations
+
+
+def uses_https(cluster: ClusterSpec) -> bool:
+    return bool(cluster.base_domain and cluster.tls)
+
+
 @dataclass(frozen=True)
 class HubSecrets:
     admin_password: str
@@ -152,26 +179,31 @@ def build_values(request: HubRequest, *, installation: str, api_server: ApiServe
     profile, cluster = request.profile, request.cluster
     host = ingress_host(request.name, request.target.namespace, cluster)
     storage_class = cluster.storage_class or ""
-    tls: dict[str, Any] = {"enabled": bool(cluster.tls_secret)}
-    if cluster.tls_secret:
-        tls["secretName"] = cluster.tls_secret
+    tls: dict[str, Any] = {"enabled": uses_https(cluster)}
+    if cluster.tls and cluster.tls.mode != "controller-default":
+        tls["secretName"] = tls_secret_name(request.target.release)
     network_policy: dict[str, Any] = {}
     if api_server is not None:
         network_policy["apiServer"] = {"addresses": list(api_server.addresses), "ports": list(api_server.ports)}
-    return {
-        "hub": {
-            "adminUser": ADMIN_USER,
-            "existingSecret": hub_secret_name(request.target.release),
-            "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": storage_class}},
-        },
-        "proxy": {
-            "service": {"type": "ClusterIP" if host else cluster.service_type},
-        },
+    hub: dict[str, Any] = {
+        "adminUser": ADMIN_USER,
+        "existingSecret": hub_secret_name(request.target.release),
+        "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": storage_class}},
+    }
+    proxy: dict[str, Any] = {"service": {"type": "ClusterIP" if host else cluster.service_type}}
+    if cluster.images.hub:
+        hub["image"] = _image(cluster.images.hub)
+    if cluster.images.proxy:
+        proxy["image"] = _image(cluster.images.proxy)
+    values: dict[str, Any] = {
+        "hub": hub,
+        "proxy": proxy,
         "ingress": {
             "enabled": host is not None,
             "host": host or "",
             "className": cluster.ingress_class or "",
             "tls": tls,
+            "annotations": ingress_annotations(cluster) if host else {},
         },
         "singleuser": {
             "image": _image(profile.image),
@@ -194,3 +226,10 @@ def build_values(request: HubRequest, *, installation: str, api_server: ApiServe
         "networkPolicy": network_policy,
         "labels": managed_labels(request.environment_id, request.owner_id, installation),
     }
+    scheduling = cluster.scheduling
+    if scheduling.node_selector or scheduling.tolerations:
+        values["scheduling"] = {
+            "nodeSelector": dict(scheduling.node_selector),
+            "tolerations": list(scheduling.tolerations),
+        }
+    return values

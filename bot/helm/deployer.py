@@ -34,14 +34,16 @@ from bot.core.problems import (
     HelmFailed,
     ImagePullFailed,
     KubernetesRefused,
+    LoadBalancerPending,
     NamespaceNotOurs,
     NamespaceNotRemoved,
     NamespaceStillTerminating,
     NoNodeAddress,
     RightsNotEffective,
+    TlsSecretUnavailable,
     ValuesRefused,
 )
-from bot.helm import chart
+from bot.helm import chart, urls
 from bot.helm.chart import LABEL_ENVIRONMENT, LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY
 from bot.helm.image_pulls import PullFailure, PullWatch, pull_failures
 from bot.helm.kube import ClusterConnection, ClusterConnections
@@ -152,7 +154,9 @@ class HelmDeployer:
         access: EnvironmentAccess | None = None,
         image_pull_grace_seconds: float = 60,
         installation: str = MANAGED_BY,
+        load_balancer_wait_seconds: float = 300,
     ) -> None:
+        self._load_balancer_wait = load_balancer_wait_seconds
         self._connections = connections
         self._installation = installation
         self._chart_ref = chart_ref
@@ -180,6 +184,8 @@ class HelmDeployer:
             if self._access is not None:
                 await self._grant_access(conn, target.namespace, self._access, labels)
             hub_secrets = await self._ensure_hub_secret(conn, target, labels)
+            if request.cluster.tls and request.cluster.tls.mode == "copy-secret":
+                await self._copy_tls_secret(conn, target, str(request.cluster.tls.secret), labels)
             values = chart.build_values(
                 request, installation=self._installation, api_server=await self._api_server(conn)
             )
@@ -388,6 +394,44 @@ class HelmDeployer:
         redactor.register(target.namespace, *existing)
         return existing
 
+    async def _copy_tls_secret(
+        self, conn: ClusterConnection, target: Target, source: str, labels: dict[str, str]
+    ) -> None:
+        """A copy of the cluster's wildcard certificate in the hub's namespace, where its Ingress
+        looks for it (fresh on every deploy, so a renewed certificate reaches new hubs)."""
+        namespace, _, name = source.partition("/")
+        try:
+            original: Any = await asyncio.to_thread(
+                conn.core.read_namespaced_secret, name, namespace, _request_timeout=_API_TIMEOUT
+            )
+        except ApiException as exc:
+            raise DeployError(TlsSecretUnavailable(source, exc.status or 0)) from None
+        body: Any = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": original.type or "kubernetes.io/tls",
+            "metadata": {
+                "name": chart.tls_secret_name(target.release),
+                "namespace": target.namespace,
+                "labels": labels,
+            },
+            "data": {key: original.data[key] for key in ("tls.crt", "tls.key") if key in (original.data or {})},
+        }
+        try:
+            await asyncio.to_thread(
+                conn.core.create_namespaced_secret, target.namespace, body, _request_timeout=_API_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            await asyncio.to_thread(
+                conn.core.replace_namespaced_secret,
+                body["metadata"]["name"],
+                target.namespace,
+                body,
+                _request_timeout=_API_TIMEOUT,
+            )
+
     async def _api_server(self, conn: ClusterConnection) -> chart.ApiServer | None:
         """Where the API server really listens, from the ``kubernetes`` EndpointSlice, so the
         hub's egress can be limited to exactly that; ``None`` (the chart's fallback: any
@@ -456,6 +500,18 @@ class HelmDeployer:
             await asyncio.sleep(_POLL_SECONDS)
         raise DeployError(NamespaceNotRemoved(name, self._timeout))
 
+    async def url(self, target: Target) -> str:
+        """Where the hub of ``target`` answers now (a NodePort URL follows the cluster's nodes)."""
+        conn = await self._connections.get(target.cluster)
+        try:
+            return await self._url(conn, target)
+        except ApiException as exc:
+            raise DeployError(
+                KubernetesRefused(exc.status or 0, str(exc.reason), "reading the hub's address")
+            ) from None
+        except urllib3.exceptions.HTTPError:
+            raise DeployError(ClusterUnreachable()) from None
+
     async def _url(self, conn: ClusterConnection, target: Target) -> str:
         spec = conn.spec
         if spec.base_domain:
@@ -466,28 +522,39 @@ class HelmDeployer:
                 _request_timeout=_API_TIMEOUT,
             )
             host = ingress.spec.rules[0].host
-            return f"{'https' if spec.tls_secret else 'http'}://{host}/"
-        service: Any = await asyncio.to_thread(
-            conn.core.read_namespaced_service,
-            chart.public_service_name(target.release),
-            target.namespace,
-            _request_timeout=_API_TIMEOUT,
-        )
-        if service.spec.type == "LoadBalancer" and service.status.load_balancer.ingress:
-            entry = service.status.load_balancer.ingress[0]
-            return f"http://{entry.hostname or entry.ip}/"
+            return f"{'https' if chart.uses_https(spec) else 'http'}://{host}/"
+        service: Any = await self._public_service(conn, target)
+        if service.spec.type == "LoadBalancer":
+            return f"http://{await self._load_balancer_address(conn, target, service)}/"
         if service.spec.type == "ClusterIP":
             return f"http://{service.metadata.name}.{target.namespace}.svc/"
         node_port = next(p.node_port for p in service.spec.ports if p.node_port)
         return f"http://{await self._node_address(conn)}:{node_port}/"
 
+    async def _public_service(self, conn: ClusterConnection, target: Target) -> Any:
+        return await asyncio.to_thread(
+            conn.core.read_namespaced_service,
+            chart.public_service_name(target.release),
+            target.namespace,
+            _request_timeout=_API_TIMEOUT,
+        )
+
+    async def _load_balancer_address(self, conn: ClusterConnection, target: Target, service: Any) -> str:
+        """Helm's wait counts a LoadBalancer Service ready once it has a cluster IP; the external
+        address can come minutes later. Wait for it (bounded), and never fall back to a node."""
+        deadline = time.monotonic() + self._load_balancer_wait
+        while (address := urls.load_balancer_address(service)) is None:
+            if time.monotonic() > deadline:
+                raise DeployError(LoadBalancerPending(int(self._load_balancer_wait)))
+            await asyncio.sleep(_POLL_SECONDS * 2)
+            service = await self._public_service(conn, target)
+        return address
+
     async def _node_address(self, conn: ClusterConnection) -> str:
         if conn.spec.public_address:
             return conn.spec.public_address
         nodes: Any = await asyncio.to_thread(conn.core.list_node, _request_timeout=_API_TIMEOUT)
-        for kind in ("ExternalIP", "ExternalDNS", "InternalIP", "Hostname"):
-            for node in nodes.items:
-                for address in node.status.addresses or []:
-                    if address.type == kind:
-                        return str(address.address)
-        raise DeployError(NoNodeAddress())
+        address = urls.ready_node_address(nodes.items)
+        if address is None:
+            raise DeployError(NoNodeAddress())
+        return address

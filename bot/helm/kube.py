@@ -4,6 +4,7 @@ client per cluster, created on first use."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pyhelm3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from bot.core.errors import DeployError
 from bot.core.policy.model import ClusterSpec
+from bot.core.problems import ClusterNotConfigured
 
 __all__ = ["ClusterConnection", "ClusterConnections"]
 
@@ -53,16 +56,33 @@ class ClusterConnections:
                 self._connections[name] = await asyncio.to_thread(self._connect, name)
         return self._connections[name]
 
-    def _connect(self, name: str) -> ClusterConnection:
-        spec = self._clusters[name]
+    def configuration_problem(self, name: str) -> str | None:
+        """Why the bot could not even try to reach cluster ``name`` (``None`` if it can try):
+        no kubeconfig and not inside a cluster, a context the kubeconfig lacks, no helm."""
+        try:
+            self._api_client(self._clusters[name])
+        except (k8s_config.ConfigException, OSError, ValueError, KeyError) as exc:
+            return _first_line(exc)
+        if shutil.which(self._helm_binary) is None:
+            return f"no helm executable '{self._helm_binary}' (HELM_BINARY)"
+        return None
+
+    def _api_client(self, spec: ClusterSpec) -> k8s.ApiClient:
         if self._kubeconfig:
-            api = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+            api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
                 config_file=self._kubeconfig, context=spec.context
             )
-        else:
-            configuration = k8s.Configuration()
-            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            api = k8s.ApiClient(configuration)
+            return api
+        configuration = k8s.Configuration()
+        k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        return k8s.ApiClient(configuration)
+
+    def _connect(self, name: str) -> ClusterConnection:
+        spec = self._clusters[name]
+        problem = self.configuration_problem(name)
+        if problem is not None:
+            raise DeployError(ClusterNotConfigured(name, problem))
+        api = self._api_client(spec)
         helm = pyhelm3.Client(
             executable=self._helm_binary,
             kubeconfig=Path(self._kubeconfig) if self._kubeconfig else None,
@@ -79,3 +99,8 @@ class ClusterConnections:
             discovery=k8s.DiscoveryV1Api(api),
             helm=helm,
         )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -155,6 +155,8 @@ def render(notice: n.Notice) -> Message:
                 w.orphan_found(cluster, namespace, env_id),
                 button(w.REMOVE_IT, ACTION_REMOVE_ORPHAN, f"{cluster}/{namespace}", "danger"),
             )
+        case n.ClusterUnusable(cluster=cluster, reason=reason):
+            return text_message(w.cluster_unusable(cluster, reason))
         case n.MissingRelease(env=env):
             return question(w.missing_release(env), button(w.EXPIRE, ACTION_EXPIRE, env.id, "danger"))
     raise TypeError(f"no Slack rendering for {type(notice).__name__}")

@@ -287,7 +287,17 @@ def describe(problem: p.Problem) -> str:
         case p.CredentialsUnreadable():
             return "The hub's credentials could not be read from the cluster."
         case p.NoNodeAddress():
-            return "The cluster has no node address to reach the hub at."
+            return "The cluster has no Ready node to reach the hub at."
+        case p.TlsSecretUnavailable(secret=secret, status=status):
+            return (
+                f"The cluster's TLS certificate `{secret}` could not be read (HTTP {status}); ask an admin to "
+                "check that it exists and that the bot's chart lists it in tlsSourceSecrets."
+            )
+        case p.LoadBalancerPending(limit_seconds=limit):
+            return (
+                f"The cluster gave the hub's load balancer no address within {duration(limit)}; "
+                "ask an admin to check the cluster's load-balancer controller."
+            )
         case p.UnexpectedFailure():
             return "an unexpected error on our side (the admins can see the details in the logs)"
     return GENERIC_FAILURE
@@ -554,6 +564,13 @@ def orphan_found(cluster: str, namespace: str, env_id: str) -> str:
     return (
         f":mag: `{namespace}` on `{cluster}` carries this bot's label but no active environment owns it"
         f"{owned}. Nothing was deleted."
+    )
+
+
+def cluster_unusable(cluster: str, reason: str) -> str:
+    return (
+        f":warning: A launch on `{cluster}` failed: the bot cannot use that cluster ({outside(reason, 300)}). "
+        "Check the bot's KUBECONFIG and the cluster's context in the policy; nothing was created there."
     )
 
 

@@ -281,7 +281,7 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     local_cluster: LocalCluster, installed_bot: InstalledBot, sa_bot: BotUnderTest
 ) -> None:
     bot = sa_bot
-    assert await bot.runtime.readiness() == {"database": "ok", "cluster:local": "ok"}
+    assert await bot.runtime.readiness() == {"database": "ok", "cluster:local": "ok", "slack": "ok"}
 
     assert_acked(await bot.slack.slash_command(OWNER, "launch lp"))
     await bot.slack.wait_for_private(OWNER, lambda c: "*Password:*" in c.text_blob, timeout=DEPLOY_WAIT)

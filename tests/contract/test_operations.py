@@ -39,7 +39,7 @@ async def test_health_and_readiness(bot: ContractBot) -> None:
     assert await _get(bot, "/healthz") == (200, '{"status": "ok"}')
     status, body = await _get(bot, "/readyz")
     assert status == 200
-    assert json.loads(body) == {"ready": True, "checks": {"database": "ok", "cluster:dev": "ok"}}
+    assert json.loads(body) == {"ready": True, "checks": {"database": "ok", "cluster:dev": "ok", "slack": "ok"}}
 
 
 async def test_metrics_count_a_scripted_launch_and_teardown(bot: ContractBot) -> None:

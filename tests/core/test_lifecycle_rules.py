@@ -287,3 +287,11 @@ async def test_withdrawing_a_request_updates_its_approval_post(core: Core) -> No
     await core.lifecycle.owner.delete(RESEARCHER, env.id)
     [(where, notice)] = core.notifier.revised
     assert where == env.approval_message and isinstance(notice, n.ApprovalWithdrawn)
+
+
+async def test_creds_give_the_url_the_hub_answers_at_now(core: Core) -> None:
+    env = await core.ready()
+    core.deployer.urls[env.namespace] = "http://10.1.2.3:31000/"  # its first node was replaced
+    shown, _ = await core.lifecycle.owner.send_credentials(OWNER, "lab")
+    assert shown.url == "http://10.1.2.3:31000/" and core.get(env.id).url == "http://10.1.2.3:31000/"
+    assert core.notifier.to(OWNER.user_id, n.Credentials)[-1].env.url == "http://10.1.2.3:31000/"

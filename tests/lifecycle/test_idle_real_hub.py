@@ -64,6 +64,9 @@ class HubAddresses:
     async def teardown(self, target: Target) -> None:
         self.teardowns.append(target.namespace)
 
+    async def url(self, target: Target) -> str:
+        return self.deployed[target.namespace][0]
+
     async def credentials(self, target: Target) -> tuple[str, str]:
         return "admin", self.deployed[target.namespace][2]
 

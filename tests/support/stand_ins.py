@@ -46,6 +46,8 @@ class InMemoryDeployer:
     fail_next: str | Problem | None = None
     fail_teardowns: int = 0
     gate: asyncio.Event | None = None
+    # Where a hub answers now, when it moved after its deploy (a node replaced, say).
+    urls: dict[str, str] = field(default_factory=dict)
 
     async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
         target = request.target
@@ -79,6 +81,10 @@ class InMemoryDeployer:
             raise DeployError(CredentialsUnreadable())
         secrets: HubSecrets = release["secrets"]
         return secrets
+
+    async def url(self, target: Target) -> str:
+        self._secrets(target)
+        return self.urls.get(target.namespace, f"http://hubs.example.test/{target.namespace}/")
 
     async def credentials(self, target: Target) -> tuple[str, str]:
         return ADMIN_USER, self._secrets(target).admin_password

@@ -27,7 +27,7 @@ def test_missing_settings_name_each_variable() -> None:
 
 
 def test_socket_mode_needs_an_app_token() -> None:
-    env = {"POLICIES_DIR": str(REPO / "policies"), "SLACK_BOT_TOKEN": "xoxb-1", "ADMIN_CHANNEL_ID": "C1"}
+    env = {"POLICIES_DIR": str(REPO / "policies"), "SLACK_BOT_TOKEN": "xoxb-1", "ADMIN_CHANNEL_ID": "C0123ABCD"}
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         load_settings("socket", env)
     assert load_settings("socket", {**env, "SLACK_APP_TOKEN": "xapp-1"}).slack_app_token == "xapp-1"
@@ -119,3 +119,24 @@ def test_check_policies_turns_unreadable_files_into_one_line_each(tmp_path: Path
         f"{tmp_path / 'team.yaml.bak'}: note: skipped: only *.yaml and *.yml files are read",
         f"{tmp_path}: 3 problem(s)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("SLACK_BOT_TOKEN", "xapp-1-A0-123-abc", "this is an app-level token; use the Bot User OAuth Token"),
+        ("SLACK_BOT_TOKEN", "xoxp-123-abc", "this is a user token"),
+        ("ADMIN_CHANNEL_ID", "#admins", "'#admins' is not a channel ID; use the ID"),
+    ],
+)
+def test_slack_settings_that_can_never_work_are_refused_with_the_fix(variable: str, value: str, said: str) -> None:
+    env = {
+        "POLICIES_DIR": str(REPO / "policies"),
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "ADMIN_CHANNEL_ID": "C0123ABCD",
+        "SLACK_SIGNING_SECRET": "s",
+        variable: value,
+    }
+    with pytest.raises(ConfigError) as refused:
+        load_settings("serve", env)
+    assert any(said in problem for problem in refused.value.problems), refused.value.problems

@@ -74,14 +74,31 @@ def test_a_launcher_with_no_environments_is_an_error(tmp_path: Path) -> None:
     ]
 
 
-def test_a_tls_secret_without_a_base_domain_is_an_error(tmp_path: Path) -> None:
-    file = _write(tmp_path, roles={"users": LAUNCHER}, clusters={"dev": {"tls_secret": "wildcard"}})
+def test_tls_without_a_base_domain_is_an_error(tmp_path: Path) -> None:
+    tls = {"mode": "controller-default"}
+    file = _write(tmp_path, roles={"users": LAUNCHER}, clusters={"dev": {"tls": tls}})
     assert _problems(tmp_path) == [
-        f"{file}: clusters.dev.tls_secret: needs a base_domain: TLS is served by the Ingress, "
+        f"{file}: clusters.dev.tls: needs a base_domain: TLS is served by the Ingress, "
         "and hubs get an Ingress only with one"
     ]
-    _write(tmp_path, roles={"users": LAUNCHER}, clusters={"dev": {"tls_secret": "w", "base_domain": "hubs.example"}})
-    assert load_policy(tmp_path).clusters["dev"].tls_secret == "w"
+    _write(tmp_path, roles={"users": LAUNCHER}, clusters={"dev": {"tls": tls, "base_domain": "hubs.example"}})
+    assert load_policy(tmp_path).clusters["dev"].tls is not None
+
+
+@pytest.mark.parametrize(
+    ("cluster", "said"),
+    [
+        ({"tls_secret": "wildcard"}, "tls_secret is replaced by tls"),
+        ({"tls": {"mode": "cert-manager"}}, "mode cert-manager needs an issuer"),
+        ({"tls": {"mode": "copy-secret", "secret": "wildcard"}}, "secret: <namespace>/<name>"),
+        ({"images": {"hub": "registry.example/k8s-hub"}}, "needs an explicit tag"),
+    ],
+)
+def test_cluster_settings_that_cannot_work_say_how_to_fix_them(
+    tmp_path: Path, cluster: dict[str, object], said: str
+) -> None:
+    _write(tmp_path, roles={"users": LAUNCHER}, clusters={"dev": {"base_domain": "hubs.example", **cluster}})
+    assert any(said in problem for problem in _problems(tmp_path)), _problems(tmp_path)
 
 
 def test_cluster_ip_without_a_base_domain_is_an_error(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def test_values_for_a_node_port_cluster_hold_no_credential() -> None:
             "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": ""}},
         },
         "proxy": {"service": {"type": "NodePort"}},
-        "ingress": {"enabled": False, "host": "", "className": "", "tls": {"enabled": False}},
+        "ingress": {"enabled": False, "host": "", "className": "", "tls": {"enabled": False}, "annotations": {}},
         "singleuser": {
             "image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2025-06-30"},
             "cpu": {"guarantee": 1.0, "limit": 2.0},
@@ -67,7 +67,16 @@ def test_environment_namespaces_enforce_pod_security_restricted() -> None:
 
 
 def test_ingress_when_the_cluster_has_a_base_domain() -> None:
-    cluster = ClusterSpec(base_domain="hubs.example.com", ingress_class="nginx", tls_secret="wild")
+    cluster = ClusterSpec.model_validate(
+        {
+            "base_domain": "hubs.example.com",
+            "ingress_class": "nginx",
+            "tls": {"mode": "cert-manager", "issuer": "letsencrypt"},
+            "ingress_annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "1g"},
+            "images": {"hub": "mirror.example/k8s-hub:4.4.0"},
+            "scheduling": {"node_selector": {"pool": "hubs"}},
+        }
+    )
     assert ingress_host("lab", "jh-lab-abc123", cluster) == "lab-abc123.hubs.example.com"
     request = _request(
         environment_id="abc123",
@@ -83,9 +92,16 @@ def test_ingress_when_the_cluster_has_a_base_domain() -> None:
         "enabled": True,
         "host": "lab-abc123.hubs.example.com",
         "className": "nginx",
-        "tls": {"enabled": True, "secretName": "wild"},
+        "tls": {"enabled": True, "secretName": "jh-lab-abc123-tls"},
+        # The cluster's own annotation wins over the nginx default.
+        "annotations": {
+            "nginx.ingress.kubernetes.io/proxy-body-size": "1g",
+            "cert-manager.io/cluster-issuer": "letsencrypt",
+        },
     }
     assert values["networkPolicy"] == {}
+    assert values["hub"]["image"] == {"name": "mirror.example/k8s-hub", "tag": "4.4.0"}
+    assert values["scheduling"] == {"nodeSelector": {"pool": "hubs"}, "tolerations": []}
     assert values["proxy"]["service"]["type"] == "ClusterIP"
     assert values["singleuser"]["cpu"] == {"guarantee": 0.25, "limit": 0.5}
     assert values["singleuser"]["storage"]["enabled"] is False

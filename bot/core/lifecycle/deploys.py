@@ -9,9 +9,9 @@ import time
 from bot.core.environment import Environment, MessageRef
 from bot.core.errors import BotError
 from bot.core.lifecycle.context import SYSTEM, UNCLAIMED, Context, log
-from bot.core.notices import Credentials, DeployFailed, DeployProgress, DeployStep, OrphanFound
+from bot.core.notices import ClusterUnusable, Credentials, DeployFailed, DeployProgress, DeployStep, OrphanFound
 from bot.core.ports import HubRequest
-from bot.core.problems import DeployTimedOut, Problem, UnexpectedFailure, to_record
+from bot.core.problems import ClusterNotConfigured, DeployTimedOut, Problem, UnexpectedFailure, to_record
 from bot.core.states import State
 
 __all__ = ["Deploys"]
@@ -124,11 +124,18 @@ class Deploys:
         ctx = self.ctx
         ctx.metrics.launch_finished("failed")
         cleaned = True
-        try:
-            await ctx.deployer.teardown(env.target)
-        except Exception:
-            cleaned = False
-            log.exception("could not clean up after the failed deploy of %s", env.id)
+        if isinstance(problem, ClusterNotConfigured):
+            # The cluster could not even be tried, so nothing was created there; the admins
+            # hear about the cluster once, not about objects that do not exist.
+            if f"unusable:{env.cluster}" not in ctx.reported:
+                ctx.reported.add(f"unusable:{env.cluster}")
+                await ctx.tell_admins(ClusterUnusable(env.cluster, problem.reason))
+        else:
+            try:
+                await ctx.deployer.teardown(env.target)
+            except Exception:
+                cleaned = False
+                log.exception("could not clean up after the failed deploy of %s", env.id)
         await ctx.transition(
             env.id,
             State.DEPLOYING,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.core.environment import AuditEvent, Environment, Target
 from bot.core.errors import Conflict, LifetimeTooLong, NotAllowed
-from bot.core.lifecycle.context import Context
+from bot.core.lifecycle.context import SYSTEM, Context
 from bot.core.lifecycle.teardown import Teardowns
 from bot.core.notices import ApprovalWithdrawn, Credentials, Removal, RemovalReason
 from bot.core.policy import Actor, can, extension_limits
@@ -61,11 +61,24 @@ class OwnerActions:
             raise Conflict(WrongState(env.name, env.state, Action.CREDS))
         username, password = await ctx.deployer.credentials(env.target)
         ctx.secrets.register(env.id, password)
+        env = await self._current_url(env)
         where = await ctx.notifier.tell(actor.user_id, Credentials(env, username, password), reply=reply)
         if where is not None:
             await ctx.store.run(ctx.store.remember_secret_message, env.id, where)
         await ctx.record(env.id, actor=actor.user_id, action="credentials-sent")
         return env, where is not None
+
+    async def _current_url(self, env: Environment) -> Environment:
+        """The environment with the URL its hub answers at now (the node it was first reached
+        on may be gone); the record is kept in step."""
+        ctx = self.ctx
+        url = await ctx.deployer.url(env.target)
+        if url == env.url:
+            return env
+        moved = await ctx.update_if(
+            env.id, {"state": State.READY, "url": env.url}, {"url": url}, actor=SYSTEM, action="url-changed", detail=url
+        )
+        return moved or env
 
     async def extend(self, actor: Actor, name: str, by: timedelta | None) -> Environment:
         self.ctx.require(actor, "extend")

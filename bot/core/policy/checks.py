@@ -117,10 +117,10 @@ def _clusters(policy: Policy, contexts: KnownContexts | None) -> list[Finding]:
     first_without_context: str | None = None
     for name, cluster in policy.clusters.items():
         path = f"clusters.{name}"
-        if cluster.tls_secret and not cluster.base_domain:
+        if cluster.tls and not cluster.base_domain:
             found.append(
                 _error(
-                    f"{path}.tls_secret",
+                    f"{path}.tls",
                     "needs a base_domain: TLS is served by the Ingress, and hubs get an Ingress only with one",
                 )
             )

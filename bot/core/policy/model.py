@@ -11,7 +11,19 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from bot.core.durations import MAX_DURATION, format_duration, parse_duration
 from bot.core.names import validate_prefix
 
-__all__ = ["MEMBER_FORMS", "ClusterSpec", "Defaults", "Duration", "Policy", "Profile", "Role", "Verb"]
+__all__ = [
+    "MEMBER_FORMS",
+    "ClusterSpec",
+    "Defaults",
+    "Duration",
+    "Images",
+    "Policy",
+    "Profile",
+    "Role",
+    "Scheduling",
+    "Tls",
+    "Verb",
+]
 
 Verb = Literal[
     "launch",
@@ -33,6 +45,7 @@ _CPU = re.compile(r"\d+(\.\d+)?|\d+m")
 _MEMORY = re.compile(r"\d+(\.\d+)?[KMGT]i?")
 _STORAGE = re.compile(r"[1-9]\d*(Mi|Gi|Ti)")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+_SECRET_REF = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 
 
 def _to_timedelta(value: object) -> object:
@@ -138,6 +151,55 @@ class Profile(_Strict):
         return value
 
 
+class Tls(_Strict):
+    """How a cluster's Ingress serves HTTPS for each hub. An Ingress's certificate Secret is
+    looked up in the hub's own namespace, so a wildcard Secret elsewhere is invisible to it."""
+
+    mode: Literal["cert-manager", "controller-default", "copy-secret"] = Field(
+        description="cert-manager: each Ingress asks cert-manager for its certificate (`issuer`); "
+        "controller-default: the ingress controller's default certificate (a wildcard set on the controller); "
+        "copy-secret: the bot copies `secret` into each hub's namespace."
+    )
+    issuer: str | None = Field(default=None, description="cert-manager: the (Cluster)Issuer's name.")
+    issuer_kind: Literal["ClusterIssuer", "Issuer"] = Field(
+        default="ClusterIssuer", description="cert-manager: an Issuer must exist in every hub namespace."
+    )
+    secret: str | None = Field(default=None, description="copy-secret: the TLS Secret to copy, as <namespace>/<name>.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Tls:
+        if self.mode == "cert-manager" and not self.issuer:
+            raise ValueError("mode cert-manager needs an issuer (the name of a ClusterIssuer or Issuer)")
+        if self.mode == "copy-secret" and not (self.secret and _SECRET_REF.fullmatch(self.secret)):
+            raise ValueError("mode copy-secret needs secret: <namespace>/<name> of a kubernetes.io/tls Secret")
+        return self
+
+
+class Images(_Strict):
+    """Where a cluster pulls the hub's and the proxy's images from (a mirror, say)."""
+
+    hub: str | None = Field(default=None, description="The hub image, 'name:tag'.")
+    proxy: str | None = Field(default=None, description="The proxy image, 'name:tag'.")
+
+    @field_validator("hub", "proxy")
+    @classmethod
+    def _pinned(cls, value: str | None) -> str | None:
+        if value is not None:
+            name, _, tag = value.rpartition(":")
+            if not name or not tag or "/" in tag:
+                raise ValueError(f"'{value}' needs an explicit tag, like 'registry.example/k8s-hub:4.4.0'")
+        return value
+
+
+class Scheduling(_Strict):
+    """Where a cluster runs hubs and user servers (every pod of an environment)."""
+
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels the pods must match.")
+    tolerations: list[dict[str, str | int]] = Field(
+        default_factory=list, description="Kubernetes Tolerations, for nodes reserved with taints."
+    )
+
+
 class ClusterSpec(_Strict):
     context: str | None = Field(
         default=None, description="Kubeconfig context; omit for the current context or in-cluster."
@@ -146,12 +208,30 @@ class ClusterSpec(_Strict):
         default=None, description="With a base domain, each hub gets an Ingress at <name>-<id>.<domain>."
     )
     ingress_class: str | None = None
-    tls_secret: str | None = Field(default=None, description="Wildcard TLS secret name for Ingresses.")
+    tls: Tls | None = Field(default=None, description="HTTPS for each hub's Ingress; needs a base_domain.")
+    ingress_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Added to each hub's Ingress (for the nginx class the bot already raises the 1 MB "
+        "request-body limit, so notebooks save).",
+    )
     service_type: Literal["NodePort", "LoadBalancer", "ClusterIP"] = "NodePort"
     public_address: str | None = Field(
         default=None, description="Host to use in NodePort URLs instead of a node's address."
     )
     storage_class: str | None = Field(default=None, description="StorageClass for hub and user volumes.")
+    images: Images = Field(default_factory=Images, description="Hub and proxy images, if not the chart's.")
+    scheduling: Scheduling = Field(default_factory=Scheduling, description="Where environments' pods run.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        if isinstance(data, dict) and "tls_secret" in data:
+            raise ValueError(
+                "tls_secret is replaced by tls: an Ingress finds its Secret only in the hub's own namespace; "
+                "write tls: {mode: copy-secret, secret: <namespace>/<name>} to have the bot copy it there, "
+                "or use mode cert-manager or controller-default"
+            )
+        return data
 
     @field_validator("storage_class")
     @classmethod
