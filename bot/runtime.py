@@ -79,7 +79,11 @@ class Runtime:
                     checks[f"cluster:{cluster}"] = f"unreachable ({type(exc.problem).__name__})"
             except Exception as exc:
                 checks[f"cluster:{cluster}"] = f"unreachable ({type(exc).__name__})"
-        checks["slack"] = "ok" if self.services.workspace.installation else "not answering (installation unknown)"
+        workspace = self.services.workspace
+        if workspace.lost is not None:
+            checks["slack"] = f"lost ({workspace.lost})"
+        else:
+            checks["slack"] = "ok" if workspace.installation else "not answering (installation unknown)"
         return checks
 
     def start_up_problems(self) -> tuple[list[str], list[str]]:
@@ -206,8 +210,12 @@ def build_runtime(
     activity = EnvironmentActivity(deployer, HubActivityReader())
     metrics = Metrics()
     metrics.watch_environments(store.count_by_state)
+    workspace = Workspace()
     notifier = SlackNotifier(
-        client, settings.admin_channel_id, ephemeral_credentials=settings.credentials_delivery == "ephemeral"
+        client,
+        settings.admin_channel_id,
+        workspace,
+        ephemeral_credentials=settings.credentials_delivery == "ephemeral",
     )
     lifecycle = Lifecycle(
         store=store,
@@ -222,7 +230,6 @@ def build_runtime(
         deploy_timeout_seconds=settings.deploy_timeout_seconds,
         claim_ttl=timedelta(seconds=settings.lease_seconds),
     )
-    workspace = Workspace()
     services = Services(
         lifecycle=lifecycle,
         workspace=workspace,

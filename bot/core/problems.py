@@ -31,6 +31,7 @@ __all__ = [
     "DeployTimedOut",
     "EnvironmentGone",
     "ExtensionLimitReached",
+    "FormUnavailable",
     "HelmFailed",
     "ImagePullFailed",
     "InvalidDuration",
@@ -148,6 +149,11 @@ class TwoNames(Problem):
 @dataclass(frozen=True)
 class OptionsWithoutName(Problem):
     pass
+
+
+@dataclass(frozen=True)
+class FormUnavailable(Problem):
+    """The launch form cannot be opened from here (the request carried no way to open it)."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,11 @@ def build_app(
         Runs before Bolt's own authorization, so a stranger's request costs no Slack call.
         Until the bot has learned its installation (Slack did not answer at start-up), every
         request is acknowledged with a polite word and nothing is done."""
+        if body.get("type") == "app_rate_limited":
+            # Slack sends this without any subscription; an app that does not answer it
+            # may have its event subscriptions disabled.
+            log.warning("Slack is rate-limiting this app's events (minute %s)", body.get("minute_rate_limited"))
+            return BoltResponse(status=200, body="")
         if services.workspace.installation is None:
             log.warning("a request came before the bot could learn its installation from Slack")
             if "command" in body:

@@ -7,6 +7,7 @@ same app installed elsewhere) or name another app; none of it may reach the list
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 SLACK_API = "https://slack.com/api/"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,14 @@ class Workspace:
 
     def __init__(self) -> None:
         self.installation: Installation | None = None
+        # Why the bot can no longer speak in this workspace (uninstalled, token revoked).
+        self.lost: str | None = None
+
+    def lose(self, reason: str) -> None:
+        """Stop speaking: the installation is gone. Said loudly, once."""
+        if self.lost is None:
+            log.error("%s: the bot sends nothing to Slack any more; reinstall the app and restart the bot", reason)
+        self.lost = reason
 
     async def learn(self, client: AsyncWebClient) -> Installation:
         """Ask Slack; raises :class:`TokenRefused` for a token that can never work, and the

@@ -208,6 +208,8 @@ def describe(problem: p.Problem) -> str:
                 "`launch` needs a name before its options, like `/jupyterhub launch my-hub profile=small`,"
                 " or no arguments at all to open the form."
             )
+        case p.FormUnavailable():
+            return "The launch form cannot be opened from here; name it instead, like `/jupyterhub launch my-hub`."
         case p.InvalidDuration(where=where):
             return f"`{where}`: {duration_problem(problem)}."
         case p.NotAllowed(action=action, help=help_):

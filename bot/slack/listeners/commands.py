@@ -13,7 +13,7 @@ from bot.core.durations import parse_duration
 from bot.core.errors import NotAllowed, UsageError
 from bot.core.notices import Notice
 from bot.core.policy import launch_choices
-from bot.core.problems import Action
+from bot.core.problems import Action, FormUnavailable
 from bot.core.problems import NotAllowed as Refused
 from bot.slack import wording
 from bot.slack.render import launch_form
@@ -56,13 +56,15 @@ async def run_command(services: Services, command: Command, body: dict[str, Any]
     reply = response_url(body, services)
     work: Coroutine[Any, Any, Notice | None]
     if isinstance(command, Launch) and command.wants_form:
-        work = open_launch_form(services, user_id, body["trigger_id"])
+        work = open_launch_form(services, user_id, body.get("trigger_id"))
     else:
         work = execute(services, user_id, command, reply=reply)
     await run_and_reply(reply, work, dm=lambda message: services.notifier.direct_message(user_id, message))
 
 
-async def open_launch_form(services: Services, user_id: str, trigger_id: str) -> Notice | None:
+async def open_launch_form(services: Services, user_id: str, trigger_id: object) -> Notice | None:
+    if not isinstance(trigger_id, str) or not trigger_id:
+        raise UsageError(FormUnavailable())
     actor = await services.actor(user_id)
     profiles, clusters = launch_choices(services.policy, actor)
     if not profiles or not clusters:
