@@ -6,11 +6,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 NODE_INSTALLED := node_modules/.installed-stamp
 
-# Settings for `make run` may live in a .env file (KEY=value lines).
-ifneq (,$(wildcard .env))
-include .env
-export
-endif
+# Settings for `make run` may live in a .env file (KEY=value lines, read by the bot itself,
+# quotes and comments as in a shell).
+ENV_FILE := $(if $(wildcard .env),--env-file .env)
 
 .PHONY: install run socket migrate test test-fast lint format check-policies cluster-up cluster-down cluster-status clean
 
@@ -28,13 +26,13 @@ $(NODE_INSTALLED): package.json package-lock.json
 install: $(INSTALLED) $(NODE_INSTALLED)
 
 run: $(INSTALLED)
-	$(BIN)/python -m bot serve
+	$(BIN)/python -m bot serve $(ENV_FILE)
 
 socket: $(INSTALLED)
-	$(BIN)/python -m bot socket
+	$(BIN)/python -m bot socket $(ENV_FILE)
 
 migrate: $(INSTALLED)
-	$(BIN)/python -m bot migrate
+	$(BIN)/python -m bot migrate $(ENV_FILE)
 
 check-policies: $(INSTALLED)
 	$(BIN)/python -m bot check-policies

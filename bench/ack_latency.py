@@ -18,12 +18,13 @@ import asyncio
 import json
 import tempfile
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 
 from bench.common import machine, summary
-from bench.processes import REPO, bot_process, emulator_process, free_port
+from bench.processes import REPO, bot_process, emulator_process, free_port, offline_cluster
 from bot.sandbox.emulator import sign
 
 POLICIES = REPO / "tests" / "contract" / "policies"
@@ -82,6 +83,7 @@ async def main(requests: int, concurrency: int) -> dict[str, object]:
             "PORT": str(free_port()),
             "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
             "POLICIES_DIR": str(POLICIES),
+            **offline_cluster(Path(tmp)),
         }
         bare_env = {**common, "PORT": str(free_port())}
         response_url = f"{slack_url}/response/bench"

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import machine
-from bench.processes import REPO, bot_process, emulator_process, free_port
+from bench.processes import REPO, bot_process, emulator_process, free_port, offline_cluster
 from bench.seed import seed_ready
 from bot.store.sql import SqlStore, make_engine
 
@@ -47,6 +47,7 @@ def measure(size: int, slack_url: str) -> dict[str, float]:
             "POLICIES_DIR": str(POLICIES),
             "PORT": str(port),
             "LOG_LEVEL": "WARNING",
+            **offline_cluster(Path(tmp)),
         }
         with bot_process(env) as process:
             started = _rss_mib(process.pid)

@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from tests.support.processes import REPO, bot_process, emulator_process, free_port, wait_http
+from tests.support.processes import REPO, bot_process, emulator_process, free_port, offline_cluster, wait_http
 
-__all__ = ["REPO", "bot_process", "emulator_process", "free_port", "wait_http"]
+__all__ = ["REPO", "bot_process", "emulator_process", "free_port", "offline_cluster", "wait_http"]

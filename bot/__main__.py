@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 from bot.config import ConfigError, Mode, Settings, forget_secret_environment, load_settings
 from bot.core.policy import PolicyLoadError, read_policy
 from bot.logs import configure_logging
@@ -29,9 +31,16 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"Settings come from environment variables:\n{settings_help}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    env_file = argparse.ArgumentParser(add_help=False)
+    env_file.add_argument(
+        "--env-file",
+        type=Path,
+        help="read settings from this file of KEY=value lines first (quotes and comments as in a shell; "
+        "variables already set win)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="serve Slack's HTTP mode on $PORT at /slack/events")
-    sub.add_parser("socket", help="connect to Slack in Socket Mode with $SLACK_APP_TOKEN")
+    sub.add_parser("serve", parents=[env_file], help="serve Slack's HTTP mode on $PORT at /slack/events")
+    sub.add_parser("socket", parents=[env_file], help="connect to Slack in Socket Mode with $SLACK_APP_TOKEN")
     check = sub.add_parser(
         "check-policies",
         help="validate policy files and print every problem and warning (exit 1 on any problem)",
@@ -44,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("KUBECONFIG", ""),
         help="check each cluster's context against this kubeconfig (default: $KUBECONFIG; none: not checked)",
     )
-    sub.add_parser("migrate", help="bring the database at $DATABASE_URL to the newest schema revision")
+    sub.add_parser(
+        "migrate", parents=[env_file], help="bring the database at $DATABASE_URL to the newest schema revision"
+    )
     return parser
 
 
@@ -146,6 +157,12 @@ def _run(mode: Mode) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    env_file: Path | None = getattr(args, "env_file", None)
+    if env_file is not None:
+        if not env_file.is_file():
+            print(f"--env-file: '{env_file}' is not a file", file=sys.stderr)
+            return 2
+        load_dotenv(env_file, override=False)
     if args.command == "check-policies":
         return _check_policies(args.directory, args.kubeconfig)
     if args.command == "migrate":

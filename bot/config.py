@@ -6,9 +6,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 __all__ = [
     "DEFAULT_CHART",
@@ -23,6 +23,30 @@ __all__ = [
 DEFAULT_CHART = Path(__file__).resolve().parent.parent / "charts" / "jupyterhub"
 
 Mode = Literal["serve", "socket", "check"]
+
+
+def _database_url(url: str) -> str:
+    """The URL SQLAlchemy needs: PostgreSQL with our driver, SQLite with an absolute path."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"'{url}' is not a database URL; use sqlite:///file.db or postgres://user:pass@host/db")
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme.startswith("postgresql+"):
+        return url
+    if scheme == "sqlite":
+        path, query_sep, query = rest.removeprefix("/").partition("?")
+        if path and path != ":memory:" and not path.startswith("/"):
+            path = str(Path.cwd() / path)
+        return f"sqlite:///{path}{query_sep}{query}" if path.startswith("/") else url
+    raise ValueError(f"'{scheme}' databases are not supported; use sqlite:///file.db or postgres://…")
+
+
+def _log_level(value: object) -> object:
+    if isinstance(value, str):
+        level = value.strip().upper()
+        return {"WARN": "WARNING"}.get(level, level)
+    return value
 
 
 class ConfigError(Exception):
@@ -47,11 +71,13 @@ class Settings(BaseModel):
     admin_channel_id: str = Field(
         "", alias="ADMIN_CHANNEL_ID", description="Channel ID for approval requests and admin alerts."
     )
-    database_url: str = Field(
+    database_url: Annotated[str, AfterValidator(_database_url)] = Field(
         "sqlite:///jupyterhub-bot.db",
         alias="DATABASE_URL",
-        pattern=r"^(sqlite|postgresql)",
-        description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user:pass@host/db.",
+        validate_default=True,
+        description="sqlite:///file.db (a relative path is taken from the folder the bot starts in, and the "
+        "bot says where at start-up) or postgres://user:pass@host/db (also postgresql:// or "
+        "postgresql+psycopg://, as Heroku-style platforms set it).",
     )
     policies_dir: Path = Field(Path("policies"), alias="POLICIES_DIR", description="Folder of policy YAML files.")
     kubeconfig: str = Field(
@@ -121,7 +147,9 @@ class Settings(BaseModel):
     log_format: Literal["json", "text"] = Field(
         "json", alias="LOG_FORMAT", description="json (one object per line) or text, for a terminal."
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL", description="Log level.")
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_log_level)] = Field(
+        "INFO", alias="LOG_LEVEL", description="Log level: DEBUG, INFO, WARNING (or WARN) or ERROR, in any case."
+    )
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:

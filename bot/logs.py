@@ -15,12 +15,16 @@ import sys
 import threading
 from typing import TextIO
 
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 from pythonjsonlogger.json import JsonFormatter
 
-__all__ = ["REDACTED", "SecretRedactor", "configure_logging", "log_handler", "redactor"]
+__all__ = ["REDACTED", "QuietAccessLog", "SecretRedactor", "configure_logging", "log_handler", "redactor"]
 
 REDACTED = "<redacted>"
 BODY_LOGGERS = ("slack_sdk", "slack_bolt", "kubernetes.client.rest", "urllib3", "aiohttp.client")
+QUIET_LOGGERS = ("alembic", "apscheduler")
 _TOKEN_SHAPES = re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
 
 
@@ -89,3 +93,17 @@ def configure_logging(level: str, *, json_lines: bool = True) -> None:
     # At DEBUG these log whole request and response bodies: messages with logins, Secrets.
     for chatty in BODY_LOGGERS:
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Plugin set-up, per-revision lines, "tentatively" added jobs: the bot says what matters
+    # itself, once (the database's revision, the jobs it runs).
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+class QuietAccessLog(AbstractAccessLogger):
+    """HTTP access lines at DEBUG (a health probe every few seconds is not news), and
+    server errors at WARNING."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        level = logging.WARNING if response.status >= 500 else logging.DEBUG
+        if self.logger.isEnabledFor(level):
+            self.logger.log(level, "%s %s %s (%.0f ms)", request.method, request.path, response.status, time * 1000)

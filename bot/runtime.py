@@ -26,7 +26,7 @@ from bot.helm.deployer import EnvironmentAccess, HelmDeployer
 from bot.helm.kube import ClusterConnections
 from bot.hub.activity import HubActivityReader
 from bot.jobs import Jobs, build_scheduler
-from bot.logs import redactor
+from bot.logs import QuietAccessLog, redactor
 from bot.metrics import Metrics
 from bot.slack.app import build_app, build_client
 from bot.slack.groups import GroupDirectory
@@ -183,6 +183,7 @@ def build_runtime(
     policy = loaded.policy
     store = SqlStore(make_engine(settings.database_url), clock=clock)
     store.create_schema()
+    log.info("database: %s", store.engine.url.render_as_string(hide_password=True))
     # Needs a running event loop (the session binds to it).
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     client = build_client(settings.slack_bot_token, settings.slack_api_url, session=http)
@@ -271,7 +272,7 @@ async def _until_stopped() -> None:
 
 async def run_http(runtime: Runtime) -> None:
     identifying = None if await runtime.identify() else asyncio.ensure_future(runtime.keep_identifying())
-    runner = web.AppRunner(runtime.web_app())
+    runner = web.AppRunner(runtime.web_app(), access_log_class=QuietAccessLog)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=runtime.settings.port)  # noqa: S104
     await site.start()

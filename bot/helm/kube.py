@@ -62,6 +62,8 @@ class ClusterConnections:
         try:
             self._api_client(self._clusters[name])
         except (k8s_config.ConfigException, OSError, ValueError, KeyError) as exc:
+            if not self._kubeconfig:
+                return f"no KUBECONFIG is set and the bot is not running inside a cluster ({_first_line(exc)})"
             return _first_line(exc)
         if shutil.which(self._helm_binary) is None:
             return f"no helm executable '{self._helm_binary}' (HELM_BINARY)"

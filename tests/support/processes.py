@@ -21,7 +21,7 @@ from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
 
-__all__ = ["REPO", "bot_process", "emulator_process", "free_port", "wait_http"]
+__all__ = ["REPO", "bot_process", "emulator_process", "free_port", "offline_cluster", "wait_http"]
 
 
 def free_port() -> int:
@@ -42,6 +42,30 @@ def wait_http(url: str, timeout: float = 60, *, process: subprocess.Popen[bytes]
         except OSError:
             time.sleep(0.1)  # wait-ok: polling a starting server
     raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def offline_cluster(folder: Path) -> dict[str, str]:
+    """Settings for a bot that has a cluster configured but never needs to reach it (the bot
+    refuses to start without a usable cluster): a kubeconfig whose API server nobody runs,
+    and a real helm."""
+    from tests.support.cluster import helm_binary
+    from tests.support.hub import find_helm
+
+    kubeconfig = folder / "offline-kubeconfig.yaml"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "users": [{"name": "nobody", "user": {"token": "unused"}}],
+                "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "nobody"}}],
+                "current-context": "offline",
+            }
+        )
+    )
+    helm = find_helm()
+    return {"KUBECONFIG": str(kubeconfig), "HELM_BINARY": str(helm if helm and helm.exists() else helm_binary())}
 
 
 @contextlib.contextmanager

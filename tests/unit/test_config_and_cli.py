@@ -140,3 +140,45 @@ def test_slack_settings_that_can_never_work_are_refused_with_the_fix(variable: s
     with pytest.raises(ConfigError) as refused:
         load_settings("serve", env)
     assert any(said in problem for problem in refused.value.problems), refused.value.problems
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://bot:pw@db.example:5432/bot", "postgresql+psycopg://bot:pw@db.example:5432/bot"),
+        ("postgresql://bot:pw@db.example/bot", "postgresql+psycopg://bot:pw@db.example/bot"),
+        ("postgresql+psycopg://bot@db/bot", "postgresql+psycopg://bot@db/bot"),
+        ("sqlite:////var/lib/bot.db", "sqlite:////var/lib/bot.db"),
+    ],
+)
+def test_database_urls_as_platforms_set_them(given: str, used: str) -> None:
+    settings = load_settings("check", {"POLICIES_DIR": str(REPO / "policies"), "DATABASE_URL": given})
+    assert settings.database_url == used
+
+
+def test_a_relative_sqlite_path_is_anchored_where_the_bot_starts(tmp_path: Path) -> None:
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        settings = load_settings("check", {"POLICIES_DIR": str(REPO / "policies")})
+    finally:
+        os.chdir(cwd)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'jupyterhub-bot.db'}"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"), [("debug", "DEBUG"), ("Info", "INFO"), ("WARN", "WARNING"), ("error", "ERROR")]
+)
+def test_log_levels_in_any_case(given: str, used: str) -> None:
+    settings = load_settings("check", {"POLICIES_DIR": str(REPO / "policies"), "LOG_LEVEL": given})
+    assert settings.log_level == used
+
+
+def test_an_env_file_is_read_as_a_shell_would(tmp_path: Path) -> None:
+    """Quotes and comments in .env, as `make run` passes it with --env-file."""
+    database = tmp_path / "from-env-file.db"
+    env_file = tmp_path / ".env"
+    env_file.write_text(f'# settings\nDATABASE_URL="sqlite:///{database}"\nLOG_LEVEL="debug"  # loud\n')
+    result = _bot("migrate", "--env-file", str(env_file), env={"PATH": os.environ["PATH"], "POLICIES_DIR": "policies"})
+    assert result.returncode == 0, result.stderr
+    assert database.exists() and "at revision" in result.stdout
