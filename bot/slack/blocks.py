@@ -27,6 +27,7 @@ __all__ = [
     "ACTION_EXTEND",
     "ACTION_KEEP",
     "ACTION_LIST_NEXT",
+    "ACTION_LIST_OPEN",
     "ACTION_LIST_PREVIOUS",
     "ACTION_REMOVE_ORPHAN",
     "LAUNCH_FORM",
@@ -59,6 +60,7 @@ ACTION_CANCEL = "cancel"
 ACTION_REMOVE_ORPHAN = "remove_orphan"
 ACTION_LIST_PREVIOUS = "list_previous_page"
 ACTION_LIST_NEXT = "list_next_page"
+ACTION_LIST_OPEN = "list_open"
 LAUNCH_FORM = "launch_form"
 
 # Stands where the middle of a text too long for its block was cut out.

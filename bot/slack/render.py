@@ -26,6 +26,7 @@ from bot.slack.blocks import (
     ACTION_EXTEND,
     ACTION_KEEP,
     ACTION_LIST_NEXT,
+    ACTION_LIST_OPEN,
     ACTION_LIST_PREVIOUS,
     ACTION_REMOVE_ORPHAN,
     LAUNCH_FORM,
@@ -255,6 +256,7 @@ def home_view(
             blocks.append(actions(*buttons))
     if len(shown) < len(envs):
         blocks.append(context(w.home_more(len(shown), len(envs), everyone)))
+        blocks.append(actions(button(w.LIST_THEM_ALL, ACTION_LIST_OPEN, page_value(everyone, 1))))
     blocks.append(context(w.updated(now)))
     return {"type": "home", "blocks": blocks}
 

@@ -453,9 +453,12 @@ def home_more(shown: int, count: int, everyone: bool) -> str:
         return (
             f"Showing {shown} of {count}: yours first, then those waiting for approval, those being set up "
             "or removed, and the ready ones that expire soonest. `/jupyterhub list all` lists every one, "
-            "a page at a time."
+            "a page at a time, and so does the button below, in a direct message."
         )
-    return f"Showing {shown} of your {count}. `/jupyterhub list` lists every one, a page at a time."
+    return (
+        f"Showing {shown} of your {count}. `/jupyterhub list` lists every one, a page at a time, "
+        "and so does the button below, in a direct message."
+    )
 
 
 def status_lines(env: Environment, now: datetime) -> list[str]:
@@ -662,6 +665,7 @@ CANCEL = "Cancel"
 REMOVE_IT = "Remove it"
 PREVIOUS = "← Previous"
 NEXT = "Next →"
+LIST_THEM_ALL = "List them all"
 
 # The launch form.
 FORM_TITLE = "Launch a JupyterHub"

@@ -82,6 +82,38 @@ async def test_the_app_home_of_an_admin_with_200_environments_is_published(bot: 
     _nothing_refused(bot)
     assert "200" in published.text_blob and "list all" in published.text_blob
 
+    # [List them all] sends the first page by direct message; its [Next] turns the page in place.
+    [open_list] = [
+        e
+        for b in published.args["view"]["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == blocks.ACTION_LIST_OPEN
+    ]
+    assert_acked(await _click_in_home(bot, ADMIN, open_list))
+    first = await bot.slack.wait_for_private(ADMIN, lambda c: "page 1 of 10" in c.text_blob)
+    assert first.method == "chat.postMessage"
+    assert_acked(await bot.slack.click(ADMIN, blocks.ACTION_LIST_NEXT, "all:2", message=first))
+    [second] = await bot.slack.wait_for("response_url", lambda c: "page 2 of 10" in c.text_blob)
+    assert second.args["replace_original"] is True
+    _nothing_refused(bot)
+
+
+async def _click_in_home(bot: ContractBot, user: str, element: dict[str, Any]) -> Any:
+    """A click on a button in the App Home: Slack sends no response_url with it."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0TEST"},
+        "api_app_id": "A0TEST",
+        "token": "legacy-verification-token",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": "1.trigger",
+        "view": {"id": "V0HOME", "type": "home"},
+        "actions": [dict(element, block_id="b1", action_ts="1.0")],
+    }
+    return await bot.slack.send({"payload": json.dumps(payload)})
+
 
 async def test_a_deploy_failing_with_a_10000_character_helm_error_is_told_to_the_owner(bot: ContractBot) -> None:
     bot.deployer.fail_next = HELM_ERROR

@@ -100,7 +100,24 @@ def test_the_admins_home_summarises_and_shows_their_own_first() -> None:
     assert first_buttons == [blocks.ACTION_EXTEND, blocks.ACTION_DELETE_NOW, blocks.ACTION_EXPIRE]
     footer = " ".join(e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"])
     assert f"Showing {HOME_SHOWN} of 201" in footer and "`/jupyterhub list all`" in footer
-    assert len(view["blocks"]) <= 2 * HOME_SHOWN + 4
+    assert _home_button(view) == {blocks.ACTION_LIST_OPEN: "all:1"}
+    assert len(view["blocks"]) <= 2 * HOME_SHOWN + 5
+
+
+def _home_button(view: dict[str, Any]) -> dict[str, str]:
+    return {
+        e["action_id"]: e["value"]
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == blocks.ACTION_LIST_OPEN
+    }
+
+
+def test_an_owners_home_with_more_than_fit_points_to_their_list() -> None:
+    view = home_view(_fleet(30), everyone=False, admin=False, viewer="U0OWNER00", now=NOW)
+    assert violations(view, "home") == []
+    assert _home_button(view) == {blocks.ACTION_LIST_OPEN: "own:1"}
 
 
 def test_an_owners_home_with_few_environments_is_unchanged() -> None:

@@ -57,7 +57,8 @@ async def _remove_orphan(services: Services, actor: Actor, value: str) -> Notice
 
 
 async def _list_page(services: Services, actor: Actor, value: str) -> Notice | None:
-    """[Previous] and [Next] under a list: the same command as typing ``list [all] <page>``."""
+    """[Previous] and [Next] under a list, [List them all] in the App Home: the same command as
+    typing ``list [all] <page>``."""
     page = blocks.read_page_value(value)
     if page is None:
         raise UsageError(BadArguments("list"))
@@ -114,4 +115,5 @@ def register(app: AsyncApp) -> None:
     app.action(blocks.ACTION_REMOVE_ORPHAN)(_listener(_remove_orphan))
     app.action(blocks.ACTION_LIST_PREVIOUS)(_listener(_list_page, replace=True))
     app.action(blocks.ACTION_LIST_NEXT)(_listener(_list_page, replace=True))
+    app.action(blocks.ACTION_LIST_OPEN)(_listener(_list_page))
     app.action(blocks.ACTION_CANCEL)(cancel)
