@@ -202,10 +202,15 @@ async def test_a_forged_page_button_gets_a_polite_answer(bot: ContractBot, value
     assert "`list`" in answer.text_blob or "active environment" in answer.text_blob
 
 
+# The store keeps profile and cluster names of up to 64 characters.
+STORED_NAME = 64
+
+
 def _biggest_policy() -> dict[str, Any]:
-    """150 profiles and 150 clusters with 200-character names and descriptions."""
+    """150 profiles with 200-character descriptions and 150 clusters, named as long as the store
+    allows, and one more profile with a 200-character name (too long for an option value)."""
     profiles = {
-        f"gpu-{i:03d}-" + "x" * 192: {
+        f"gpu-{i:03d}-".ljust(STORED_NAME, "x"): {
             "description": ("<b>A100</b> & friends " * 10)[:200],
             "image": "quay.io/jupyter/minimal-notebook:2025-06-30",
             "cpu": "1",
@@ -213,7 +218,8 @@ def _biggest_policy() -> dict[str, Any]:
         }
         for i in range(150)
     }
-    clusters = {f"zone-{i:03d}-" + "y" * 191: {"context": f"ctx-{i:03d}"} for i in range(150)}
+    profiles["huge-" + "z" * 195] = dict(next(iter(profiles.values())))
+    clusters = {f"zone-{i:03d}-".ljust(STORED_NAME, "y"): {"context": f"ctx-{i:03d}"} for i in range(150)}
     return {
         "roles": {
             "students": {
@@ -230,7 +236,7 @@ def _biggest_policy() -> dict[str, Any]:
     }
 
 
-async def test_the_launch_form_of_a_policy_with_150_long_profiles_opens_and_launches(
+async def test_the_launch_form_of_a_policy_with_150_profiles_opens_and_launches(
     database_url: str, tmp_path: Path
 ) -> None:
     policy = _biggest_policy()
@@ -247,8 +253,8 @@ async def test_the_launch_form_of_a_policy_with_150_long_profiles_opens_and_laun
         view = opened.args["view"]
         profile_menu = view["blocks"][1]["element"]
         options = [o for group in profile_menu["option_groups"] for o in group["options"]]
-        assert len(options) == 150
-        last_profile, last_cluster = list(policy["profiles"])[-1], list(policy["clusters"])[-1]
+        assert len(options) == 151 and options[-1]["value"].startswith("sha256:")
+        last_profile, last_cluster = list(policy["profiles"])[-2], list(policy["clusters"])[-1]
         cluster_options = [o for group in view["blocks"][2]["element"]["option_groups"] for o in group["options"]]
 
         def selected(value: str) -> dict[str, Any]:
@@ -256,7 +262,7 @@ async def test_the_launch_form_of_a_policy_with_150_long_profiles_opens_and_laun
 
         values = {
             "name": {"value": {"type": "plain_text_input", "value": "biggest"}},
-            "profile": {"value": selected(options[-1]["value"])},
+            "profile": {"value": selected(options[-2]["value"])},
             "cluster": {"value": selected(cluster_options[-1]["value"])},
             "lifetime": {"value": selected("8h")},
         }
