@@ -9,6 +9,7 @@ words after the slash command.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,24 +148,32 @@ class Launch(Command):
         return notices.LaunchAccepted(await core.launches.request(actor, self, reply=reply))
 
 
+_PAGE = re.compile(r"[1-9][0-9]{0,5}")
+
+
 @dataclass(frozen=True)
 class ListEnvironments(Command):
     verbs = ("list",)
-    usage = (UsageLine("list", "your environments (list all: everyone's, for admins)"),)
+    usage = (UsageLine("list [all] [page]", "your environments (list all: everyone's, for admins)"),)
 
     all: bool = False
+    page: int = 1
 
     @classmethod
     def parse(cls, args: list[str]) -> ListEnvironments:
-        if not args:
-            return cls()
-        if args == ["all"]:
-            return cls(all=True)
+        everyone = args[:1] == ["all"]
+        rest = args[1:] if everyone else args
+        if not rest:
+            return cls(all=everyone)
+        if len(rest) == 1 and _PAGE.fullmatch(rest[0]):
+            return cls(all=everyone, page=int(rest[0]))
         raise UsageError(BadArguments("list"))
 
     async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         envs = await core.owner.list_environments(actor, everyone=self.all)
-        return notices.EnvironmentListing(envs, everyone=self.all, admin=core.is_admin(actor), now=core.now())
+        return notices.EnvironmentListing(
+            envs, everyone=self.all, admin=core.is_admin(actor), now=core.now(), page=self.page
+        )
 
 
 @dataclass(frozen=True)

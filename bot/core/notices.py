@@ -72,6 +72,8 @@ class EnvironmentListing(Notice):
     # The reader may expire environments (shows the admin's buttons).
     admin: bool
     now: datetime
+    # Which page the reader asked for (from 1); a front-end shows as many per page as it can.
+    page: int = 1
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ tested at its largest against it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -33,12 +34,17 @@ BUTTON_URL = 3_000
 OPTION_TEXT = 75
 OPTION_VALUE = 150
 SELECT_OPTIONS = 100
+OPTION_GROUPS = 100
+OPTION_GROUP_LABEL = 75
+OPTION_DESCRIPTION = 75
 INPUT_LABEL = 2_000
 INPUT_HINT = 2_000
 PLACEHOLDER = 150
 VIEW_TITLE = 24
 VIEW_BUTTON = 24
 PRIVATE_METADATA = 3_000
+# views.open, views.update, views.push and views.publish: "view_too_large" above 250 kB of JSON.
+VIEW_BYTES = 250_000
 CALLBACK_ID = 255
 CONFIRM_TITLE = 100
 CONFIRM_TEXT = 300
@@ -88,6 +94,22 @@ def _options(where: str, options: Any) -> Iterator[str]:
             continue
         yield from _text_object(f"{where}[{i}].text", option.get("text"), OPTION_TEXT)
         yield from _long(f"{where}[{i}].value", str(option.get("value", "")), OPTION_VALUE)
+        if "description" in option:
+            yield from _text_object(f"{where}[{i}].description", option["description"], OPTION_DESCRIPTION)
+
+
+def _option_groups(where: str, groups: Any) -> Iterator[str]:
+    if not isinstance(groups, Sequence) or not groups:
+        yield f"{where}: needs at least one option group"
+        return
+    if len(groups) > OPTION_GROUPS:
+        yield f"{where}: {len(groups)} option groups, more than {OPTION_GROUPS}"
+    for i, group in enumerate(groups):
+        if not isinstance(group, Mapping):
+            yield f"{where}[{i}]: not an option group"
+            continue
+        yield from _text_object(f"{where}[{i}].label", group.get("label"), OPTION_GROUP_LABEL, plain_only=True)
+        yield from _options(f"{where}[{i}].options", group.get("options"))
 
 
 def _element(where: str, element: Any) -> Iterator[str]:
@@ -105,7 +127,12 @@ def _element(where: str, element: Any) -> Iterator[str]:
         if element.get("style") not in (None, "primary", "danger"):
             yield f"{where}.style: {element.get('style')!r} is not primary or danger"
     elif kind in ("static_select", "multi_static_select"):
-        yield from _options(f"{where}.options", element.get("options"))
+        if "option_groups" in element:
+            if "options" in element:
+                yield f"{where}: options and option_groups are exclusive"
+            yield from _option_groups(f"{where}.option_groups", element.get("option_groups"))
+        else:
+            yield from _options(f"{where}.options", element.get("options"))
         if "placeholder" in element:
             yield from _text_object(f"{where}.placeholder", element["placeholder"], PLACEHOLDER, plain_only=True)
     elif kind == "plain_text_input":
@@ -180,5 +207,8 @@ def violations(payload: Mapping[str, Any], surface: Surface = "message") -> list
                 if button in payload:
                     found += _text_object(button, payload[button], VIEW_BUTTON, plain_only=True)
         found += _long("private_metadata", str(payload.get("private_metadata", "")), PRIVATE_METADATA)
+        size = len(json.dumps(payload).encode())
+        if size > VIEW_BYTES:
+            found.append(f"view: {size} bytes of JSON, more than {VIEW_BYTES}")
         found += _long("callback_id", str(payload.get("callback_id", "")), CALLBACK_ID)
     return found

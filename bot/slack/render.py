@@ -3,6 +3,7 @@ from :mod:`bot.slack.wording`."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 from bot.core import notices as n
 from bot.core.durations import format_duration
 from bot.core.environment import Environment
+from bot.core.names import MAX_ENV_NAME
 from bot.core.problems import Problem
 from bot.core.states import State
+from bot.slack import limits
 from bot.slack import wording as w
 from bot.slack.blocks import (
     ACTION_APPROVE,
@@ -22,47 +25,115 @@ from bot.slack.blocks import (
     ACTION_EXPIRE,
     ACTION_EXTEND,
     ACTION_KEEP,
+    ACTION_LIST_NEXT,
+    ACTION_LIST_OPEN,
+    ACTION_LIST_PREVIOUS,
     ACTION_REMOVE_ORPHAN,
     LAUNCH_FORM,
     Block,
     Message,
     actions,
     button,
+    choice_value,
     context,
     header,
     message,
+    option,
+    page_value,
+    plain,
     question,
     section,
     text_message,
 )
 
-__all__ = ["home_view", "launch_form", "problem", "render"]
+__all__ = ["HOME_SHOWN", "LIST_PAGE_SIZE", "home_view", "launch_form", "problem", "render"]
+
+# Environments on one page of `list`, and in the App Home (each takes a block or two; Slack
+# allows 50 blocks in a message and 100 in the Home tab).
+LIST_PAGE_SIZE = 20
+HOME_SHOWN = 20
+# Options in one menu of the launch form: two full menus stay well inside a view's 250 kB.
+FORM_MENU_OPTIONS = 400
+
+# Most relevant first: what waits for an admin, then what is changing, then what runs.
+_RANK = {
+    State.PENDING_APPROVAL: 0,
+    State.REQUESTED: 1,
+    State.APPROVED: 1,
+    State.DEPLOYING: 1,
+    State.EXPIRING: 2,
+    State.READY: 3,
+}
 
 
 def problem(problem_: Problem) -> Message:
     return text_message(w.describe(problem_))
 
 
+def _relevance(env: Environment) -> tuple[int, datetime, datetime, str]:
+    """Sort key: by state (see :data:`_RANK`), then the soonest to expire (or the oldest)."""
+    return (_RANK.get(env.state, len(_RANK)), env.expires_at or env.created_at, env.created_at, env.id)
+
+
+def _counts(envs: Sequence[Environment]) -> dict[State, int]:
+    """How many are in each state, in the order of relevance."""
+    counted = Counter(env.state for env in envs)
+    return {state: counted[state] for state in sorted(counted, key=lambda s: (_RANK.get(s, len(_RANK)), s))}
+
+
+def _within_lines(lines: Sequence[str], limit: int) -> str:
+    """As many whole ``lines`` as fit in ``limit`` characters, then how many were left out."""
+    kept: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        reserve = len(w.and_more(len(lines))) + 1 if i < len(lines) - 1 else 0
+        if used + len(line) + 1 + reserve > limit:
+            kept.append(w.and_more(len(lines) - i))
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
+
+
 def _listing(notice: n.EnvironmentListing) -> Message:
+    """One page of environments, most relevant first, with buttons to the pages around it."""
     if not notice.envs:
         return text_message(w.nothing_listed(notice.everyone))
-    title = w.listing_title(len(notice.envs))
-    blocks: list[Block] = [section(f"*{title}*")]
-    for env in notice.envs:
+    envs = sorted(notice.envs, key=_relevance)
+    pages = -(-len(envs) // LIST_PAGE_SIZE)
+    page = min(max(notice.page, 1), pages)
+    blocks: list[Block] = [section(w.listing_heading(len(envs), _counts(envs), page, pages))]
+    for env in envs[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]:
         block = section(w.summary(env, show_owner=notice.everyone))
         if notice.admin and env.state is State.READY:
             block["accessory"] = button(w.EXPIRE, ACTION_EXPIRE, env.id, "danger")
         blocks.append(block)
-    blocks.append(context(w.as_of(notice.now)))
-    return message(title, blocks)
+    blocks.append(context(w.listing_footer(notice.now, notice.everyone, page, pages)))
+    paging = []
+    if page > 1:
+        paging.append(button(w.PREVIOUS, ACTION_LIST_PREVIOUS, page_value(notice.everyone, page - 1)))
+    if page < pages:
+        paging.append(button(w.NEXT, ACTION_LIST_NEXT, page_value(notice.everyone, page + 1)))
+    if paging:
+        blocks.append(actions(*paging))
+    return message(w.listing_title(len(envs)), blocks)
 
 
 def _status(notice: n.StatusReport) -> Message:
     blocks = [section("\n".join(w.status_lines(notice.env, notice.now)))]
     if notice.events:
-        history = "\n".join(w.audit_line(event) for event in notice.events)
-        blocks.append(context(f"{w.RECENT_EVENTS}\n{history}"))
+        lines = [w.RECENT_EVENTS] + [w.audit_line(event) for event in notice.events]
+        blocks.append(context(_within_lines(lines, limits.SECTION_TEXT)))
     return message(w.status_title(notice.env), blocks)
+
+
+def _orphan_found(notice: n.OrphanFound) -> Message:
+    text = w.orphan_found(notice.cluster, notice.namespace, notice.env_id)
+    value = f"{notice.cluster}/{notice.namespace}"
+    if len(value) > limits.BUTTON_VALUE:
+        # A cluster name too long for a button: the admins are told all the same.
+        return text_message(text)
+    return question(text, button(w.REMOVE_IT, ACTION_REMOVE_ORPHAN, value, "danger"))
 
 
 def _progress(notice: n.DeployProgress) -> Message:
@@ -150,11 +221,8 @@ def render(notice: n.Notice) -> Message:
             )
         case n.HubUnreachable(env=env, failures=failures, reason=reason):
             return text_message(w.hub_unreachable(env, failures, reason))
-        case n.OrphanFound(cluster=cluster, namespace=namespace, env_id=env_id):
-            return question(
-                w.orphan_found(cluster, namespace, env_id),
-                button(w.REMOVE_IT, ACTION_REMOVE_ORPHAN, f"{cluster}/{namespace}", "danger"),
-            )
+        case n.OrphanFound():
+            return _orphan_found(notice)
         case n.ClusterUnusable(cluster=cluster, reason=reason):
             return text_message(w.cluster_unusable(cluster, reason))
         case n.MissingRelease(env=env):
@@ -165,11 +233,16 @@ def render(notice: n.Notice) -> Message:
 def home_view(
     envs: Sequence[Environment], *, everyone: bool, admin: bool, viewer: str, now: datetime
 ) -> dict[str, Any]:
-    """The App Home tab: everyone's environments for admins, your own for everyone else."""
+    """The App Home tab: for admins, a summary of everyone's environments and the most relevant
+    of them (the viewer's own first); for everyone else, their own. At most
+    :data:`HOME_SHOWN`, and a pointer to ``list`` for the rest."""
     blocks: list[Block] = [header(w.home_title(everyone))]
     if not envs:
         blocks.append(section(w.NOTHING_ACTIVE))
-    for env in envs:
+    elif everyone:
+        blocks.append(section(w.home_counts(len(envs), _counts(envs))))
+    shown = sorted(envs, key=lambda env: (env.owner_id != viewer, _relevance(env)))[:HOME_SHOWN]
+    for env in shown:
         line = w.summary(env, show_owner=everyone)
         if env.state is State.READY and env.last_activity_at:
             line += "\n" + w.idle_for(env, now)
@@ -183,8 +256,29 @@ def home_view(
                 buttons.append(button(w.EXPIRE, ACTION_EXPIRE, env.id, "danger"))
         if buttons:
             blocks.append(actions(*buttons))
+    if len(shown) < len(envs):
+        blocks.append(context(w.home_more(len(shown), len(envs), everyone)))
+        blocks.append(actions(button(w.LIST_THEM_ALL, ACTION_LIST_OPEN, page_value(everyone, 1))))
     blocks.append(context(w.updated(now)))
     return {"type": "home", "blocks": blocks}
+
+
+def _select(block_id: str, label: str, options: list[dict[str, Any]], initial: dict[str, Any]) -> Block:
+    """A required menu; more options than one menu holds go into numbered groups."""
+    element: Block = {"type": "static_select", "action_id": "value", "initial_option": initial}
+    options = options[:FORM_MENU_OPTIONS]
+    if len(options) <= limits.SELECT_OPTIONS:
+        element["options"] = options
+    else:
+        size = limits.SELECT_OPTIONS
+        element["option_groups"] = [
+            {
+                "label": plain(w.option_group(label, first + 1, min(first + size, len(options))), limits.OPTION_TEXT),
+                "options": options[first : first + size],
+            }
+            for first in range(0, len(options), size)
+        ]
+    return {"type": "input", "block_id": block_id, "label": plain(label, limits.INPUT_LABEL), "element": element}
 
 
 def launch_form(
@@ -195,47 +289,32 @@ def launch_form(
     default_lifetime: timedelta,
     private_metadata: str = "",
 ) -> dict[str, Any]:
-    """The modal opened by a bare ``/jupyterhub launch``; profiles are (name, description)."""
+    """The modal opened by a bare ``/jupyterhub launch``; profiles are (name, description).
 
-    def option(value: str, label: str) -> dict[str, Any]:
-        return {"text": {"type": "plain_text", "text": label[:75]}, "value": value}
-
-    def select(block_id: str, label: str, options: list[dict[str, Any]]) -> Block:
-        return {
-            "type": "input",
-            "block_id": block_id,
-            "label": {"type": "plain_text", "text": label},
-            "element": {
-                "type": "static_select",
-                "action_id": "value",
-                "options": options,
-                "initial_option": options[0],
-            },
-        }
-
+    Policy names longer than an option value may be are sent as digests
+    (:func:`bot.slack.blocks.choice_value`); :func:`bot.slack.blocks.chosen` reads them back."""
+    profile_options = [option(choice_value(name), w.profile_option(name, desc)) for name, desc in profiles]
+    cluster_options = [option(choice_value(name), name) for name in clusters]
     lifetime_options = [option(format_duration(t).replace(" ", ""), format_duration(t)) for t in lifetimes]
     default_value = format_duration(default_lifetime).replace(" ", "")
-    lifetime_block = select("lifetime", w.FORM_LIFETIME, lifetime_options)
-    for opt in lifetime_options:
-        if opt["value"] == default_value:
-            lifetime_block["element"]["initial_option"] = opt
+    default_option = next((o for o in lifetime_options if o["value"] == default_value), lifetime_options[0])
     return {
         "type": "modal",
         "callback_id": LAUNCH_FORM,
         "private_metadata": private_metadata,
-        "title": {"type": "plain_text", "text": w.FORM_TITLE},
-        "submit": {"type": "plain_text", "text": w.FORM_SUBMIT},
-        "close": {"type": "plain_text", "text": w.FORM_CLOSE},
+        "title": plain(w.FORM_TITLE, limits.VIEW_TITLE),
+        "submit": plain(w.FORM_SUBMIT, limits.VIEW_BUTTON),
+        "close": plain(w.FORM_CLOSE, limits.VIEW_BUTTON),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "name",
-                "label": {"type": "plain_text", "text": w.FORM_NAME},
-                "hint": {"type": "plain_text", "text": w.FORM_NAME_HINT},
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 30},
+                "label": plain(w.FORM_NAME, limits.INPUT_LABEL),
+                "hint": plain(w.FORM_NAME_HINT, limits.INPUT_HINT),
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": MAX_ENV_NAME},
             },
-            select("profile", w.FORM_PROFILE, [option(name, w.profile_option(name, desc)) for name, desc in profiles]),
-            select("cluster", w.FORM_CLUSTER, [option(c, c) for c in clusters]),
-            lifetime_block,
+            _select("profile", w.FORM_PROFILE, profile_options, profile_options[0]),
+            _select("cluster", w.FORM_CLUSTER, cluster_options, cluster_options[0]),
+            _select("lifetime", w.FORM_LIFETIME, lifetime_options, default_option),
         ],
     }

@@ -8,7 +8,8 @@ and capped here, so it can neither mention anyone nor break a message's size lim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.core import problems as p
@@ -26,10 +27,13 @@ __all__ = [
     "cap",
     "describe",
     "escape",
+    "link",
     "mention",
+    "outside",
     "slack_date",
     "state_words",
     "usage",
+    "word",
 ]
 
 GENERIC_FAILURE = (
@@ -40,6 +44,15 @@ FOREIGN_WORKSPACE = "This JupyterHub bot serves another Slack workspace; nothing
 
 # The longest piece of outside text (Helm output, an argument) quoted in one message.
 EXTERNAL_TEXT_LIMIT = 600
+# The longest name or word from outside (a profile, a cluster, a word someone typed).
+NAME_LIMIT = 80
+URL_LIMIT = 500
+# Stands for the middle of a capped text.
+CUT = " […] "
+# How many of someone's allowed profiles or clusters a refusal names.
+CHOICES_SHOWN = 10
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_LINKABLE = re.compile(rf"https?://[^\s<>|]{{1,{URL_LIMIT}}}")
 
 STATE_LABEL = {
     State.REQUESTED: ":hourglass: requested",
@@ -68,22 +81,54 @@ def cap(text: str, limit: int = EXTERNAL_TEXT_LIMIT) -> str:
     """At most ``limit`` characters, keeping the head and the tail (where Helm puts the cause)."""
     if len(text) <= limit:
         return text
-    keep = limit - 5
-    return f"{text[: keep // 2]} […] {text[-(keep - keep // 2) :]}"
+    keep = limit - len(CUT)
+    return f"{text[: keep // 2]}{CUT}{text[-(keep - keep // 2) :]}"
+
+
+def _escaped_within(chars: Iterable[str], budget: int) -> list[str]:
+    """The escaped form of as many of ``chars`` as fit in ``budget`` characters."""
+    taken: list[str] = []
+    for char in chars:
+        piece = escape(char)
+        budget -= len(piece)
+        if budget < 0:
+            break
+        taken.append(piece)
+    return taken
 
 
 def outside(text: str, limit: int = EXTERNAL_TEXT_LIMIT) -> str:
-    """Text from outside the bot, made safe to quote: capped, then escaped."""
-    return escape(cap(text, limit))
+    """Text from outside the bot, made safe to quote: escaped, and at most ``limit`` characters
+    as sent (escaping makes ``<`` four), keeping the head and the tail (where Helm puts the
+    cause). An escape is never split."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    keep = limit - len(CUT)
+    head = _escaped_within(text, keep - keep // 2)
+    tail = _escaped_within(reversed(text), keep // 2)
+    return "".join(head) + CUT + "".join(reversed(tail))
+
+
+def word(text: str) -> str:
+    """A name or a word from outside the bot's own rules (a policy's profile or cluster, a word
+    someone typed), made safe and short."""
+    return outside(text, NAME_LIMIT)
+
+
+def link(url: str) -> str:
+    """A link to ``url``, or the URL as plain text if it is not one Slack can link safely."""
+    return f"<{url}|{url}>" if _LINKABLE.fullmatch(url) else outside(url, URL_LIMIT)
 
 
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
+    """A mention of a Slack user; anything that is not a user ID is shown as plain text."""
+    return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else word(user_id)
 
 
 def who(actor: str) -> str:
     """An audit event's actor: a mention for a person, the name for the bot's own jobs."""
-    return mention(actor) if actor[:1] in ("U", "W") else escape(actor)
+    return mention(actor)
 
 
 def slack_date(when: datetime) -> str:
@@ -158,24 +203,24 @@ _WRONG_STATE = {
 }
 
 _BAD_ARGUMENTS = {
-    "list": "`list` takes nothing, or `all`.",
+    "list": "`list` takes nothing, or `all`, and a page number if you like: `/jupyterhub list all 2`.",
     "extend": "`extend` takes a name and an optional duration, like `/jupyterhub extend my-hub 4h`.",
 }
 
 
 def name_problem(name: str, reason: str) -> str:
     """Why ``name`` is not a usable environment name (no final full stop)."""
-    return _NAME_PROBLEMS[NameProblem(reason)].format(name=outside(name, 80))
+    return _NAME_PROBLEMS[NameProblem(reason)].format(name=word(name))
 
 
 def duration_problem(problem: p.InvalidDuration) -> str:
-    return _DURATION_PROBLEMS[problem.reason].format(
-        text=outside(problem.text, 80), limit=duration(problem.limit_seconds)
-    )
+    return _DURATION_PROBLEMS[problem.reason].format(text=word(problem.text), limit=duration(problem.limit_seconds))
 
 
 def _choices(allowed: Sequence[str]) -> str:
-    return ", ".join(f"`{a}`" for a in allowed) or "none"
+    shown = ", ".join(f"`{word(a)}`" for a in allowed[:CHOICES_SHOWN]) or "none"
+    more = len(allowed) - CHOICES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def describe(problem: p.Problem) -> str:
@@ -183,24 +228,24 @@ def describe(problem: p.Problem) -> str:
     match problem:
         case p.UnclosedQuote():
             return "I could not read that command: a quote is not closed."
-        case p.UnknownVerb(word=word):
-            return f"I don't know the command `{outside(word, 80)}`.\n{usage()}"
+        case p.UnknownVerb(word=typed):
+            return f"I don't know the command `{word(typed)}`.\n{usage()}"
         case p.BadArguments(verb=verb):
             return _BAD_ARGUMENTS.get(
-                verb, f"`{verb}` takes exactly one environment name, like `/jupyterhub {verb} my-hub`."
+                verb, f"`{word(verb)}` takes exactly one environment name, like `/jupyterhub {word(verb)} my-hub`."
             )
         case p.InvalidName(verb=verb, name=name, reason=reason):
-            return f"`{verb}`: {name_problem(name, reason)}."
+            return f"`{word(verb)}`: {name_problem(name, reason)}."
         case p.UnknownOption(option=option):
             known = ", ".join(f"{o}=" for o in dict.fromkeys(Launch.options.values()))
-            return f"`launch` does not know the option `{outside(option, 80)}`; use {known}."
+            return f"`launch` does not know the option `{word(option)}`; use {known}."
         case p.MissingOptionValue(option=option):
-            return f"`{option}=` needs a value."
+            return f"`{word(option)}=` needs a value."
         case p.RepeatedOption(option=option):
-            return f"`{option}` is given twice."
+            return f"`{word(option)}` is given twice."
         case p.TwoNames(first=first, second=second):
             return (
-                f"`launch` takes one name, but got `{outside(first, 80)}` and `{outside(second, 80)}`; "
+                f"`launch` takes one name, but got `{word(first)}` and `{word(second)}`; "
                 "options look like profile=small."
             )
         case p.OptionsWithoutName():
@@ -211,21 +256,21 @@ def describe(problem: p.Problem) -> str:
         case p.FormUnavailable():
             return "The launch form cannot be opened from here; name it instead, like `/jupyterhub launch my-hub`."
         case p.InvalidDuration(where=where):
-            return f"`{where}`: {duration_problem(problem)}."
+            return f"`{word(where)}`: {duration_problem(problem)}."
         case p.NotAllowed(action=action, help=help_):
-            return f"{_REFUSALS[action]} {escape(help_)}" if help_ else _REFUSALS[action]
+            return f"{_REFUSALS[action]} {outside(help_)}" if help_ else _REFUSALS[action]
         case p.AccountNotEligible(kind=kind):
             return _ACCOUNTS.get(kind, _ACCOUNTS["bot"])
         case p.ChatUnavailable():
             return "Slack is not answering the bot right now, so nothing was done. Please try again in a minute."
         case p.UnknownChoice(kind=kind, requested=requested, allowed=allowed):
-            return f"There is no {kind} called `{outside(requested, 80)}`. Yours: {_choices(allowed)}."
+            return f"There is no {word(kind)} called `{word(requested)}`. Yours: {_choices(allowed)}."
         case p.ChoiceNotAllowed(kind=kind, requested=requested, allowed=allowed):
-            return f"You may not use the {kind} `{outside(requested, 80)}`. Yours: {_choices(allowed)}."
+            return f"You may not use the {word(kind)} `{word(requested)}`. Yours: {_choices(allowed)}."
         case p.LifetimeTooLong(requested_seconds=requested, cap_seconds=limit, profile=profile, cluster=cluster):
             return (
                 f"A lifetime of {duration(requested)} is more than you may ask for "
-                f"(at most {duration(limit)} for `{profile}` on `{cluster}`)."
+                f"(at most {duration(limit)} for `{word(profile)}` on `{word(cluster)}`)."
             )
         case p.QuotaExceeded(active=active, limit=limit):
             return (
@@ -233,34 +278,34 @@ def describe(problem: p.Problem) -> str:
                 "Delete one first."
             )
         case p.ExtensionLimitReached(name=name, extensions=extensions, limit=limit):
-            return f"*{name}* has been extended {extensions} time(s), the most your role allows ({limit})."
+            return f"*{word(name)}* has been extended {extensions} time(s), the most your role allows ({limit})."
         case p.PastMaxLifetime(name=name, max_lifetime_seconds=longest, latest_epoch=latest):
             until = datetime.fromtimestamp(latest, UTC)
             return (
-                f"That would take *{name}* past its maximum lifetime of {duration(longest)}; "
+                f"That would take *{word(name)}* past its maximum lifetime of {duration(longest)}; "
                 f"it can run until {until:%Y-%m-%d %H:%M} UTC at most."
             )
         case p.EnvironmentGone():
             return "That environment no longer exists."
         case p.NoSuchEnvironment(name=name):
-            return f"You have no environment called `{name}`. `/jupyterhub list` shows yours."
+            return f"You have no environment called `{word(name)}`. `/jupyterhub list` shows yours."
         case p.NameTaken(name=name, state=state):
-            held = f" ({state_words(state)})" if state else ""
-            return f"You already have an environment called `{name}`{held}."
+            held = f" ({state_words(word(state))})" if state else ""
+            return f"You already have an environment called `{word(name)}`{held}."
         case p.AlreadyDecided(name=name, state=state):
-            return f"The request for *{name}* was already handled; it is now {state_words(state)}."
+            return f"The request for *{word(name)}* was already handled; it is now {state_words(word(state))}."
         case p.WrongState(name=name, state=state, action=action):
-            return f"*{name}* is {state_words(state)}; {_WRONG_STATE[action]}."
+            return f"*{word(name)}* is {state_words(word(state))}; {_WRONG_STATE[action]}."
         case p.ChangedConcurrently(name=name):
-            return f"*{name}* changed while extending it; please try again."
+            return f"*{word(name)}* changed while extending it; please try again."
         case p.UnknownCluster(cluster=cluster):
-            return f"There is no cluster called `{outside(cluster, 80)}`."
+            return f"There is no cluster called `{word(cluster)}`."
         case p.NotAnOrphan(namespace=namespace):
-            return f"`{outside(namespace, 80)}` is not an orphan of this bot (anymore); nothing was changed."
+            return f"`{word(namespace)}` is not an orphan of this bot (anymore); nothing was changed."
         case p.ClusterUnreachable():
             return "The cluster could not be reached; please try again later."
         case p.ClusterNotConfigured(cluster=cluster):
-            return f"The cluster `{cluster}` cannot be used by the bot right now; the admins have been told."
+            return f"The cluster `{word(cluster)}` cannot be used by the bot right now; the admins have been told."
         case p.DeployTimedOut(limit_seconds=limit):
             return (
                 f"The hub did not become ready within {duration(limit)} "
@@ -272,27 +317,27 @@ def describe(problem: p.Problem) -> str:
             return f"Helm could not {'remove' if removing else 'install'} the hub: {outside(detail)}"
         case p.ImagePullFailed(image=image, reason=reason, container=container):
             return (
-                f"The image `{outside(image, 200)}` could not be pulled ({outside(reason, 80)}, "
-                f"container `{outside(container, 80)}`). Check its name and tag, and that the cluster can "
+                f"The image `{outside(image, 200)}` could not be pulled ({word(reason)}, "
+                f"container `{word(container)}`). Check its name and tag, and that the cluster can "
                 "reach its registry."
             )
         case p.NamespaceNotOurs(namespace=namespace):
-            return f"The namespace `{namespace}` already exists and is not managed by this bot."
+            return f"The namespace `{word(namespace)}` already exists and is not managed by this bot."
         case p.NamespaceStillTerminating(namespace=namespace):
-            return f"The namespace `{namespace}` is still being removed; try again in a minute."
+            return f"The namespace `{word(namespace)}` is still being removed; try again in a minute."
         case p.NamespaceNotRemoved(namespace=namespace, limit_seconds=limit):
-            return f"The namespace `{namespace}` was not removed within {duration(limit)}."
+            return f"The namespace `{word(namespace)}` was not removed within {duration(limit)}."
         case p.RightsNotEffective():
             return "The bot's rights in the new namespace did not take effect; ask an admin."
         case p.KubernetesRefused(status=status, reason=reason, step=step):
-            return f"Kubernetes refused a request ({status} {outside(reason, 120)}) while {step}."
+            return f"Kubernetes refused a request ({status} {outside(reason, 120)}) while {word(step)}."
         case p.CredentialsUnreadable():
             return "The hub's credentials could not be read from the cluster."
         case p.NoNodeAddress():
             return "The cluster has no Ready node to reach the hub at."
         case p.TlsSecretUnavailable(secret=secret, status=status):
             return (
-                f"The cluster's TLS certificate `{secret}` could not be read (HTTP {status}); ask an admin to "
+                f"The cluster's TLS certificate `{word(secret)}` could not be read (HTTP {status}); ask an admin to "
                 "check that it exists and that the bot's chart lists it in tlsSourceSecrets."
             )
         case p.LoadBalancerPending(limit_seconds=limit):
@@ -344,7 +389,7 @@ def removal(removal_: Removal) -> str:
 
 
 def launch_accepted(env: Environment) -> str:
-    what = f"*{env.name}* (`{env.profile}` on `{env.cluster}`, {format_duration(env.lifetime)})"
+    what = f"*{env.name}* (`{word(env.profile)}` on `{word(env.cluster)}`, {format_duration(env.lifetime)})"
     if env.state is State.PENDING_APPROVAL:
         return f":raised_hand: Your request for {what} needs an admin's approval. I'll message you when it is decided."
     return (
@@ -357,16 +402,39 @@ def listing_title(count: int) -> str:
     return f"{count} active environment(s)"
 
 
+def state_counts(counts: Mapping[State, int]) -> str:
+    """How many environments are in each state, e.g. ``3 :raised_hand: waiting for approval · 190 …``."""
+    return " · ".join(f"{count} {STATE_LABEL[state]}" for state, count in counts.items() if count)
+
+
+def listing_heading(count: int, counts: Mapping[State, int], page: int, pages: int) -> str:
+    heading = f"*{listing_title(count)}*"
+    if pages > 1:
+        heading += f" · page {page} of {pages}"
+    return f"{heading}\n{state_counts(counts)}"
+
+
+def listing_footer(now: datetime, everyone: bool, page: int, pages: int) -> str:
+    if pages <= 1:
+        return as_of(now)
+    command = "list all" if everyone else "list"
+    return f"{as_of(now)} · `/jupyterhub {command} <page>` opens any page"
+
+
+def and_more(count: int) -> str:
+    return f"… and {count} more"
+
+
 def nothing_listed(everyone: bool) -> str:
     return "No active environments." if everyone else "You have no active environments."
 
 
 def summary(env: Environment, *, show_owner: bool) -> str:
-    line = f"*{env.name}* — {STATE_LABEL[env.state]} · `{env.profile}` on `{env.cluster}`"
+    line = f"*{env.name}* — {STATE_LABEL[env.state]} · `{word(env.profile)}` on `{word(env.cluster)}`"
     if show_owner:
         line += f" · {mention(env.owner_id)}"
     if env.url and env.state is State.READY:
-        line += f"\n<{env.url}|{env.url}>"
+        line += f"\n{link(env.url)}"
     if env.expires_at and env.state is State.READY:
         line += f"\nexpires {slack_date(env.expires_at)}"
     return line
@@ -388,8 +456,28 @@ def home_title(admin: bool) -> str:
     return "All environments" if admin else "Your environments"
 
 
+def home_counts(count: int, counts: Mapping[State, int]) -> str:
+    return f"*{listing_title(count)}*\n{state_counts(counts)}"
+
+
+def home_more(shown: int, count: int, everyone: bool) -> str:
+    if everyone:
+        return (
+            f"Showing {shown} of {count}: yours first, then those waiting for approval, those being set up "
+            "or removed, and the ready ones that expire soonest. `/jupyterhub list all` lists every one, "
+            "a page at a time, and so does the button below, in a direct message."
+        )
+    return (
+        f"Showing {shown} of your {count}. `/jupyterhub list` lists every one, a page at a time, "
+        "and so does the button below, in a direct message."
+    )
+
+
 def status_lines(env: Environment, now: datetime) -> list[str]:
-    lines = [summary(env, show_owner=True), f"namespace `{env.namespace}` · requested {slack_date(env.created_at)}"]
+    lines = [
+        summary(env, show_owner=True),
+        f"namespace `{word(env.namespace)}` · requested {slack_date(env.created_at)}",
+    ]
     if env.expires_at and env.state is State.READY:
         lines.append(f"time left: {format_duration(env.expires_at - now)} · extended {env.extensions} time(s)")
     if env.failure is not None:
@@ -398,9 +486,9 @@ def status_lines(env: Environment, now: datetime) -> list[str]:
 
 
 def audit_line(event: AuditEvent) -> str:
-    line = f"• {slack_date(event.at)} {event.action}"
+    line = f"• {slack_date(event.at)} {word(event.action)}"
     if event.to_state:
-        line += f" → {state_words(event.to_state)}"
+        line += f" → {state_words(word(event.to_state))}"
     line += f" by {who(event.actor)}"
     if event.detail and event.action != "request":
         line += f" ({outside(event.detail, 200)})"
@@ -451,11 +539,11 @@ def kept(env: Environment) -> str:
 
 
 def orphan_removed(namespace: str) -> str:
-    return f"Removed the orphaned namespace `{namespace}`."
+    return f"Removed the orphaned namespace `{word(namespace)}`."
 
 
 def progress_title(env: Environment) -> str:
-    return f"*Launching {env.name}* (`{env.profile}` on `{env.cluster}`)"
+    return f"*Launching {env.name}* (`{word(env.profile)}` on `{word(env.cluster)}`)"
 
 
 def progress_step(step: DeployStep, done: bool) -> str:
@@ -463,7 +551,7 @@ def progress_step(step: DeployStep, done: bool) -> str:
 
 
 def progress_ready(url: str) -> str:
-    return f":rocket: ready at <{url}|{url}>; your login is in the next message."
+    return f":rocket: ready at {link(url)}; your login is in the next message."
 
 
 def progress_failed(problem: p.Problem) -> str:
@@ -476,14 +564,14 @@ def progress_summary(env: Environment, done: Sequence[DeployStep], *, ready: boo
 
 
 def credentials_summary(env: Environment) -> str:
-    return f"Your JupyterHub *{env.name}* is ready: {env.url}"
+    return f"Your JupyterHub *{env.name}* is ready: {outside(env.url or '', URL_LIMIT)}"
 
 
 def credentials_lines(env: Environment, username: str, password: str) -> list[str]:
     lines = [
         f":rocket: Your JupyterHub *{env.name}* is ready.",
-        f"*URL:* <{env.url}|{env.url}>",
-        f"*Username:* `{username}`",
+        f"*URL:* {link(env.url or '')}",
+        f"*Username:* `{word(username)}`",
         f"*Password:* `{password}`",
     ]
     if env.expires_at:
@@ -511,8 +599,8 @@ def deploy_failed(env: Environment, problem: p.Problem, cleaned_up: bool) -> str
 
 def approval_request(env: Environment) -> str:
     return (
-        f"{mention(env.owner_id)} asks for a JupyterHub *{env.name}*: profile `{env.profile}` on "
-        f"`{env.cluster}` for {format_duration(env.lifetime)}."
+        f"{mention(env.owner_id)} asks for a JupyterHub *{env.name}*: profile `{word(env.profile)}` on "
+        f"`{word(env.cluster)}` for {format_duration(env.lifetime)}."
     )
 
 
@@ -523,7 +611,7 @@ def approval_summary(env: Environment) -> str:
 def approval_decided(env: Environment, approved: bool, by: str) -> str:
     verdict = f"{'approved' if approved else 'denied'} by {mention(by)}"
     return (
-        f"{mention(env.owner_id)}'s request for *{env.name}* (`{env.profile}` on `{env.cluster}`, "
+        f"{mention(env.owner_id)}'s request for *{env.name}* (`{word(env.profile)}` on `{word(env.cluster)}`, "
         f"{format_duration(env.lifetime)}) was {verdict}."
     )
 
@@ -555,23 +643,24 @@ def expiry_warning(env: Environment, left: timedelta) -> str:
 
 def hub_unreachable(env: Environment, failures: int, reason: str) -> str:
     return (
-        f":warning: The hub *{env.name}* of {mention(env.owner_id)} (`{env.namespace}` on `{env.cluster}`) did not "
+        f":warning: The hub *{env.name}* of {mention(env.owner_id)} (`{word(env.namespace)}` on "
+        f"`{word(env.cluster)}`) did not "
         f"answer {failures} activity checks in a row ({outside(reason, 300)}). It is not treated as idle and will "
         "not be removed for that."
     )
 
 
 def orphan_found(cluster: str, namespace: str, env_id: str) -> str:
-    owned = f" (environment id `{env_id}`)" if env_id else ""
+    owned = f" (environment id `{word(env_id)}`)" if env_id else ""
     return (
-        f":mag: `{namespace}` on `{cluster}` carries this bot's label but no active environment owns it"
+        f":mag: `{word(namespace)}` on `{word(cluster)}` carries this bot's label but no active environment owns it"
         f"{owned}. Nothing was deleted."
     )
 
 
 def cluster_unusable(cluster: str, reason: str) -> str:
     return (
-        f":warning: A launch on `{cluster}` failed: the bot cannot use that cluster ({outside(reason, 300)}). "
+        f":warning: A launch on `{word(cluster)}` failed: the bot cannot use that cluster ({outside(reason, 300)}). "
         "Check the bot's KUBECONFIG and the cluster's context in the policy; nothing was created there."
     )
 
@@ -579,7 +668,7 @@ def cluster_unusable(cluster: str, reason: str) -> str:
 def missing_release(env: Environment) -> str:
     return (
         f":mag: *{env.name}* of {mention(env.owner_id)} is recorded as ready, but its namespace "
-        f"`{env.namespace}` is gone from `{env.cluster}`."
+        f"`{word(env.namespace)}` is gone from `{word(env.cluster)}`."
     )
 
 
@@ -593,6 +682,9 @@ DELETE = "Delete"
 DELETE_NOW = "Delete now"
 CANCEL = "Cancel"
 REMOVE_IT = "Remove it"
+PREVIOUS = "← Previous"
+NEXT = "Next →"
+LIST_THEM_ALL = "List them all"
 
 # The launch form.
 FORM_TITLE = "Launch a JupyterHub"
@@ -607,3 +699,8 @@ FORM_LIFETIME = "Lifetime"
 
 def profile_option(name: str, description: str) -> str:
     return f"{name} — {description}" if description else name
+
+
+def option_group(label: str, first: int, last: int) -> str:
+    """The label of one group of a long menu, e.g. ``Profile 101-150``."""
+    return f"{label} {first}-{last}"

@@ -49,6 +49,9 @@ ACTIONS = [
     blocks.ACTION_DELETE_NOW,
     blocks.ACTION_CANCEL,
     blocks.ACTION_REMOVE_ORPHAN,
+    blocks.ACTION_LIST_PREVIOUS,
+    blocks.ACTION_LIST_NEXT,
+    blocks.ACTION_LIST_OPEN,
     "mystery",
 ]
 _serial = itertools.count()

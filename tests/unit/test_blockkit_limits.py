@@ -6,8 +6,25 @@ from typing import Any
 
 import pytest
 
-from bot.slack.blocks import actions, button, header, section
 from bot.slack.limits import violations
+
+# Raw blocks: the builders in bot.slack.blocks keep within the limits themselves.
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def button(text: str, action_id: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id, "value": value}
+
+
+def actions(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "actions", "elements": list(buttons)}
 
 
 def _message(*blocks: dict[str, Any], text: str = "t") -> dict[str, Any]:
@@ -55,3 +72,23 @@ def test_select_options_are_held_to_their_limits() -> None:
     assert any("101 options" in line for line in found)
     assert any("options[0].text: 76 characters" in line for line in found)
     assert any("options[0].value: 151 characters" in line for line in found)
+
+
+def test_option_groups_are_held_to_their_limits() -> None:
+    option = {"text": {"type": "plain_text", "text": "o"}, "value": "v"}
+    group = {"label": {"type": "plain_text", "text": "g" * 76}, "options": [option] * 101}
+    block = {
+        "type": "input",
+        "label": {"type": "plain_text", "text": "Pick"},
+        "element": {"type": "static_select", "action_id": "value", "option_groups": [group] * 101},
+    }
+    found = violations({"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": [block]}, "modal")
+    assert any("101 option groups" in line for line in found)
+    assert any("option_groups[0].label: 76 characters" in line for line in found)
+    assert any("option_groups[0].options: 101 options" in line for line in found)
+
+
+def test_a_view_over_250_kb_is_refused() -> None:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2_600}}] * 99
+    found = violations({"type": "home", "blocks": blocks}, "home")
+    assert any("bytes of JSON, more than 250000" in line for line in found)

@@ -177,3 +177,9 @@ def test_a_launcher_without_max_lifetime_is_told_which_cap_applies(tmp_path: Pat
     (tmp_path / "defaults.yaml").write_text("defaults:\n  max_lifetime: 2d\n")
     assert _warnings(tmp_path) == []
     assert load_policy(tmp_path).defaults.max_lifetime.days == 2
+
+
+def test_profile_and_cluster_names_longer_than_an_environment_record_holds_are_refused(tmp_path: Path) -> None:
+    long = "c" * 65
+    file = _write(tmp_path, roles={"users": {**LAUNCHER, "clusters": [long]}}, clusters={long: {}})
+    assert f"{file}: clusters.{long}: is 65 characters long; a name may have at most 64" in _problems(tmp_path)

@@ -26,8 +26,21 @@ class KnownContexts(NamedTuple):
     source: str
 
 
+# The longest profile or cluster name an environment's record can hold.
+MAX_NAME = 64
+
+
 def check(policy: Policy, contexts: KnownContexts | None = None) -> list[Finding]:
-    return [*_references(policy), *_roles(policy), *_clusters(policy, contexts)]
+    return [*_names(policy), *_references(policy), *_roles(policy), *_clusters(policy, contexts)]
+
+
+def _names(policy: Policy) -> list[Finding]:
+    return [
+        _error(f"{section}.{name}", f"is {len(name)} characters long; a name may have at most {MAX_NAME}")
+        for section, names in (("profiles", policy.profiles), ("clusters", policy.clusters))
+        for name in names
+        if len(name) > MAX_NAME
+    ]
 
 
 def _error(path: str, message: str) -> Finding:

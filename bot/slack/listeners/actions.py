@@ -1,5 +1,5 @@
-"""Button clicks. A button's value is an environment id, never a command; every click is
-re-checked against the policy by the clicker's Slack user ID."""
+"""Button clicks. A button's value is an environment id or a page of a list, never a command;
+every click is re-checked against the policy by the clicker's Slack user ID."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.core import notices
+from bot.core.commands import ListEnvironments
+from bot.core.errors import UsageError
 from bot.core.notices import Notice
 from bot.core.policy import Actor
+from bot.core.problems import BadArguments
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.home import publish_home
@@ -51,6 +54,16 @@ async def _extend(services: Services, actor: Actor, env_id: str) -> Notice:
 
 async def _remove_orphan(services: Services, actor: Actor, value: str) -> Notice:
     return notices.OrphanRemoved(await services.lifecycle.admin.remove_orphan(actor, value))
+
+
+async def _list_page(services: Services, actor: Actor, value: str) -> Notice | None:
+    """[Previous] and [Next] under a list, [List them all] in the App Home: the same command as
+    typing ``list [all] <page>``."""
+    page = blocks.read_page_value(value)
+    if page is None:
+        raise UsageError(BadArguments("list"))
+    everyone, number = page
+    return await ListEnvironments(all=everyone, page=number).run(services.lifecycle, actor)
 
 
 def _listener(work: ClickWork, *, replace: bool = False) -> Callable[..., Awaitable[None]]:
@@ -100,4 +113,7 @@ def register(app: AsyncApp) -> None:
     app.action(blocks.ACTION_KEEP)(_listener(_keep))
     app.action(blocks.ACTION_EXTEND)(_listener(_extend))
     app.action(blocks.ACTION_REMOVE_ORPHAN)(_listener(_remove_orphan))
+    app.action(blocks.ACTION_LIST_PREVIOUS)(_listener(_list_page, replace=True))
+    app.action(blocks.ACTION_LIST_NEXT)(_listener(_list_page, replace=True))
+    app.action(blocks.ACTION_LIST_OPEN)(_listener(_list_page))
     app.action(blocks.ACTION_CANCEL)(cancel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -56,6 +57,16 @@ def read_launch_form(state: dict[str, Any]) -> tuple[Launch | None, dict[str, Pr
     return Launch(name=name, profile=profile, cluster=cluster, lifetime=lifetime), {}
 
 
+def _named(services: Services, request: Launch) -> Launch:
+    """The request with the policy names its options stand for (long names are sent as digests)."""
+    policy = services.policy
+    return dataclasses.replace(
+        request,
+        profile=blocks.chosen(request.profile, list(policy.profiles)) if request.profile else None,
+        cluster=blocks.chosen(request.cluster, list(policy.clusters)) if request.cluster else None,
+    )
+
+
 async def _policy_errors(services: Services, actor: Actor, request: Launch) -> dict[str, Problem]:
     try:
         grant_launch(
@@ -77,6 +88,7 @@ async def launch_form_submitted(
     request, errors = read_launch_form(view["state"]["values"])
     actor = await services.actor(body["user"]["id"])
     if request is not None:
+        request = _named(services, request)
         errors = await _policy_errors(services, actor, request)
     if errors or request is None:
         await ack(
