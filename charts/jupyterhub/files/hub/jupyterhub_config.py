@@ -101,6 +101,8 @@ c.KubeSpawner.cpu_guarantee = singleuser["cpuGuarantee"]
 c.KubeSpawner.cpu_limit = singleuser["cpuLimit"]
 c.KubeSpawner.mem_guarantee = singleuser["memGuarantee"]
 c.KubeSpawner.mem_limit = singleuser["memLimit"]
+c.KubeSpawner.node_selector = singleuser["nodeSelector"]
+c.KubeSpawner.tolerations = singleuser["tolerations"]
 # Notebook images run as jovyan (uid 1000) in group users (gid 100).
 c.KubeSpawner.fs_gid = 100
 # Large notebook images take a while to pull on a fresh node.
