@@ -460,7 +460,10 @@ no_real_node() {
 
 ensure_real_node() {
     rm -f "$REAL_NODE_ABSENT"
-    if [[ $(state_get status) == ready ]] && node_healthy; then return 0; fi
+    if [[ $(state_get status) == ready ]] && node_healthy; then
+        # Images rebuilt since the node started replace the ones it has.
+        import_images && return 0
+    fi
     note "starting the real node $REAL_NODE_NAME"
     REAL_NODE_PROBLEM=""
     if node_up; then

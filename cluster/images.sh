@@ -124,7 +124,7 @@ build_image_rootfs() {
             # are removed again.
             note "  image hub: Debian $IMAGE_SUITE root filesystem with Python and build tools (mmdebstrap)"
             debian_rootfs "$rootfs" "$log" --variant=apt \
-                --include=ca-certificates,python3,python3-venv,tini,sqlite3,libpq5,libcurl4t64 \
+                --include=ca-certificates,python3,python3-venv,tini,sqlite3,libpq5,libcurl4t64,libstdc++6 \
                 --include=gcc,libc6-dev,python3-dev,libpq-dev,libcurl4-openssl-dev,libssl-dev
             venv=/usr/local/jupyterhub
             note "  image hub: pip install of $(grep -c '==' "$HERE/images/hub/requirements.txt") pinned packages (JupyterHub $(requirement_version "$HERE/images/hub/requirements.txt" jupyterhub), KubeSpawner $(requirement_version "$HERE/images/hub/requirements.txt" jupyterhub-kubespawner))"
@@ -152,7 +152,7 @@ build_image_rootfs() {
         singleuser)
             note "  image singleuser: Debian $IMAGE_SUITE root filesystem with Python (mmdebstrap)"
             debian_rootfs "$rootfs" "$log" --variant=essential \
-                --include=ca-certificates,python3,python3-venv,tini,less,procps
+                --include=ca-certificates,python3,python3-venv,tini,less,procps,libstdc++6
             venv=/usr/local/jupyter
             note "  image singleuser: pip install of JupyterHub $(requirement_version "$HERE/images/singleuser/requirements.txt" jupyterhub) and JupyterLab $(requirement_version "$HERE/images/singleuser/requirements.txt" jupyterlab)"
             python_venv "$rootfs" "$venv" "$HERE/images/singleuser/requirements.txt" "$log"
