@@ -175,7 +175,7 @@ def test_status_reports_the_node_and_its_images(kit: Kit) -> None:
     assert kit.node.taint in taints
     assert {a.type: a.address for a in node.status.addresses}["InternalIP"] == kit.node.ip
     assert node.status.node_info.kubelet_version == "v1.34.10"
-    names = {name for image in node.status.images for name in image.names}
+    names = {name for image in node.status.images or [] for name in image.names or []}
     assert set(kit.node.images.values()) <= names
     # kwok leaves the node to its kubelet.
     assert "kwok.x-k8s.io/node" not in (node.metadata.annotations or {})
