@@ -189,7 +189,7 @@ build_image() {
     local name=$1 archive work log start status=0
     archive=$(image_archive "$name")
     [[ -f $archive ]] && return 0
-    mkdir -p "$IMAGES_DIR"
+    mkdir -p "$IMAGES_DIR" "$BUILD_LOGS"
     work=$(mktemp -d "$IMAGES_DIR/.build-$name.XXXXXX")
     log=$BUILD_LOGS/image-$name.log
     start=$SECONDS

@@ -127,6 +127,7 @@ install_host_packages() {
     mapfile -t missing < <(missing_host_packages)
     ((${#missing[@]})) || return 0
     note "installing Debian packages for the real node: ${missing[*]} (log: $BUILD_LOGS/apt.log)"
+    mkdir -p "$BUILD_LOGS"
     {
         apt-get update -q &&
             DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
