@@ -144,7 +144,8 @@ all_built() {
 # Serialises build/up/down between concurrent callers (make, pytest, a second shell).
 # A harness run started by one that holds the lock (JHB_HARNESS_LOCKED) shares it.
 take_lock() {
-    [[ -z ${JHB_HARNESS_LOCKED:-} ]] || return 0
+    [[ -z ${JHB_HARNESS_LOCKED:-} && -z ${LOCK_HELD:-} ]] || return 0
+    LOCK_HELD=1
     mkdir -p "$CACHE_DIR"
     exec 9>"$CACHE_DIR/harness.lock"
     if command -v flock >/dev/null; then

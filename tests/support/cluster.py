@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Generator
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -150,9 +151,43 @@ def real_node_facts(facts: dict[str, str]) -> RealNode:
     )
 
 
-def ensure_cluster() -> LocalCluster:
-    """Build what is missing, start the cluster unless it runs, and describe it."""
-    proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S)
+def _run_up(progress: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+    """`cluster/harness.sh up`, handing each line it prints about its steps to progress."""
+    lines: list[str] = []
+    try:
+        process = subprocess.Popen(
+            [str(HARNESS), "up"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    except OSError as exc:
+        raise HarnessError(f"cannot run `cluster/harness.sh up`: {exc}") from exc
+    timer = threading.Timer(_BUILD_TIMEOUT_S, process.kill)
+    timer.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("harness: "):
+                progress(line.rstrip())
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+    if returncode < 0:
+        raise HarnessError(f"`cluster/harness.sh up` did not finish within {_BUILD_TIMEOUT_S:.0f}s")
+    output = "".join(lines)
+    return subprocess.CompletedProcess([str(HARNESS), "up"], returncode, stdout=output, stderr=output)
+
+
+def ensure_cluster(progress: Callable[[str], None] | None = None) -> LocalCluster:
+    """Build what is missing, start the cluster unless it runs, and describe it.
+
+    progress, if given, receives the harness's lines about long steps (builds, imports)
+    as they happen.
+    """
+    proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S) if progress is None else _run_up(progress)
     if proc.returncode != 0:
         raise HarnessError(_failure_line(proc))
     facts = _status()
@@ -193,7 +228,7 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
                 "the real node's binaries and images (first run only, about 30 minutes on 2 cores); "
                 "run `make cluster-up` beforehand to do this outside pytest",
             )
-        _active = ensure_cluster()
+        _active = ensure_cluster(progress=lambda line: say(pytestconfig, line))
     except HarnessError as exc:
         _unavailable("local cluster", str(exc))
     return _active
