@@ -3,9 +3,12 @@
 #
 # Real kube-apiserver, kube-controller-manager, kube-scheduler and etcd, built from Go
 # modules and cached outside the repository, run by kwokctl's binary runtime; kwok
-# stands in for the nodes and kubelets. Nothing is downloaded at run time.
+# stands in for most nodes and kubelets. Where the machine allows it (root, Linux),
+# one real node runs pods on this machine too (realnode.sh), with images built here
+# (images.sh). Nothing is downloaded at run time except packages from Debian, PyPI,
+# npm and the Go module proxy.
 #
-#   cluster/harness.sh build [helm|kubernetes|etcd|kwok]...  build missing binaries
+#   cluster/harness.sh build [GROUP|images]...  build missing binaries (and images)
 #   cluster/harness.sh up          start the cluster (reuses a running one), print kubeconfig path
 #   cluster/harness.sh down        stop the cluster and remove everything it created
 #   cluster/harness.sh status      print key=value facts; exit 0 if running, 3 if not
@@ -13,7 +16,8 @@
 #
 # Environment: JHB_CACHE_DIR (default ~/.cache/jupyterhub-bot), JHB_CLUSTER_NAME
 # (default jupyterhub-bot), JHB_CLUSTER_PORT (kube-apiserver port on 127.0.0.1,
-# default 26443), JHB_CLUSTER_NODES (kwok nodes, default 1).
+# default 26443), JHB_CLUSTER_NODES (kwok nodes, default 1), JHB_REAL_NODE (auto:
+# a real node where the machine allows one, 1: a real node or fail, 0: kwok only).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,14 +63,28 @@ module_version() {
 
 KUBE_VERSION=$(module_version "$HERE/kube/go.mod" k8s.io/kubernetes)
 ETCD_VERSION=$(module_version "$HERE/etcd/go.mod" go.etcd.io/etcd/server/v3)
+COREDNS_VERSION=$(module_version "$HERE/coredns/go.mod" github.com/coredns/coredns)
+# The pause binary is our own source; its folder is named after a hash of it.
+PAUSE_VERSION=$(cat "$HERE/images/pause/go.mod" "$HERE/images/pause/main.go" | sha256sum | cut -c1-12)
 
 HELM_DIR=$BIN_ROOT/helm-$HELM_VERSION
 KUBE_DIR=$BIN_ROOT/kubernetes-$KUBE_VERSION
 ETCD_DIR=$BIN_ROOT/etcd-$ETCD_VERSION
 KWOK_DIR=$BIN_ROOT/kwok-$KWOK_VERSION
+NODE_BIN_DIR=$BIN_ROOT/kubernetes-node-$KUBE_VERSION
+KUBE_ROUTER_DIR=$BIN_ROOT/kube-router-$KUBE_ROUTER_VERSION
+COREDNS_DIR=$BIN_ROOT/coredns-$COREDNS_VERSION
+PAUSE_DIR=$BIN_ROOT/pause-$PAUSE_VERSION
 
 KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# The control plane, and what only the real node needs.
 GROUPS_ALL=(helm kubernetes etcd kwok)
+NODE_GROUPS=(node kube-router coredns pause)
+
+# shellcheck source=cluster/images.sh
+source "$HERE/images.sh"
+# shellcheck source=cluster/realnode.sh
+source "$HERE/realnode.sh"
 
 group_dir() {
     case $1 in
@@ -74,7 +92,11 @@ group_dir() {
         kubernetes) echo "$KUBE_DIR" ;;
         etcd) echo "$ETCD_DIR" ;;
         kwok) echo "$KWOK_DIR" ;;
-        *) die "unknown build group '$1' (expected one of: ${GROUPS_ALL[*]})" ;;
+        node) echo "$NODE_BIN_DIR" ;;
+        kube-router) echo "$KUBE_ROUTER_DIR" ;;
+        coredns) echo "$COREDNS_DIR" ;;
+        pause) echo "$PAUSE_DIR" ;;
+        *) die "unknown build group '$1' (expected one of: ${GROUPS_ALL[*]} ${NODE_GROUPS[*]} images)" ;;
     esac
 }
 
@@ -84,6 +106,10 @@ group_binaries() {
         kubernetes) echo "${KUBE_BINARIES[@]}" ;;
         etcd) echo etcd ;;
         kwok) echo kwok kwokctl ;;
+        node) echo kubelet kube-proxy ;;
+        kube-router) echo kube-router ;;
+        coredns) echo coredns ;;
+        pause) echo pause ;;
     esac
 }
 
@@ -93,6 +119,10 @@ group_version() {
         kubernetes) echo "$KUBE_VERSION" ;;
         etcd) echo "$ETCD_VERSION" ;;
         kwok) echo "$KWOK_VERSION" ;;
+        node) echo "$KUBE_VERSION" ;;
+        kube-router) echo "$KUBE_ROUTER_VERSION" ;;
+        coredns) echo "$COREDNS_VERSION" ;;
+        pause) echo "$PAUSE_VERSION" ;;
     esac
 }
 
@@ -112,7 +142,10 @@ all_built() {
 }
 
 # Serialises build/up/down between concurrent callers (make, pytest, a second shell).
+# A harness run started by one that holds the lock (JHB_HARNESS_LOCKED) shares it.
 take_lock() {
+    [[ -z ${JHB_HARNESS_LOCKED:-} && -z ${LOCK_HELD:-} ]] || return 0
+    LOCK_HELD=1
     mkdir -p "$CACHE_DIR"
     exec 9>"$CACHE_DIR/harness.lock"
     if command -v flock >/dev/null; then
@@ -169,6 +202,22 @@ build_group() {
                 cd "$tmp" && GOBIN=$tmp go install -trimpath -ldflags "-s -w" \
                     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
                 ;;
+            node)
+                cd "$HERE/kube" && go build -trimpath -ldflags "$(kube_ldflags)" -o "$tmp/" \
+                    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+                ;;
+            kube-router)
+                cd "$tmp" && GOBIN=$tmp go install -trimpath \
+                    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+                    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+                ;;
+            coredns)
+                # Static: it runs in an image that has nothing but the binary.
+                cd "$HERE/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/coredns" .
+                ;;
+            pause)
+                cd "$HERE/images/pause" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/pause" .
+                ;;
         esac
     ) >"$buildlog" 2>&1 || status=$?
     if ((status != 0)); then
@@ -186,10 +235,28 @@ build_group() {
     note "built $group $version in $((SECONDS - start))s"
 }
 
+# The groups a plain `build` (and `up`) needs: the real node's only where it may run.
+default_groups() {
+    echo "${GROUPS_ALL[@]}"
+    if real_node_wanted && [[ $(id -u) == 0 ]]; then echo "${NODE_GROUPS[@]}"; fi
+}
+
 cmd_build() {
-    local groups=("$@") group
-    ((${#groups[@]})) || groups=("${GROUPS_ALL[@]}")
+    local groups=("$@") group want_images=no
+    ((${#groups[@]})) || mapfile -t groups < <(default_groups | tr ' ' '\n')
+    if [[ " ${groups[*]} " == *" images "* ]]; then
+        want_images=yes
+        mapfile -t groups < <(printf '%s\n' "${groups[@]}" | grep -vx images)
+        groups+=(coredns pause)
+    fi
+    if ((${#groups[@]} == 0)); then return 0; fi
     for group in "${groups[@]}"; do group_dir "$group" >/dev/null; done
+    if [[ $want_images == yes ]]; then
+        cmd_build "${groups[@]}"
+        take_lock
+        cmd_build_images
+        return 0
+    fi
     # Fast path without the lock: everything already there.
     for group in "${groups[@]}"; do
         group_built "$group" || break
@@ -222,15 +289,45 @@ require_free_port() {
     fi
 }
 
+# kwokctl's configuration for MODE kwok (kwok nodes only) or real (also the real node).
 write_kwokctl_config() {
+    local mode=$2 sans="" apiserver="" kwok_controller=""
+    if [[ $mode == real ]]; then
+        # The serving certificate also names the node address and the kubernetes Service.
+        sans="  kubeApiserverCertSANs: [\"$NODE_IP\", \"$KUBERNETES_SERVICE_IP\"]"
+        # The API server listens on the node address (kwokctl's own clients reach it through
+        # the 127.0.0.1 forward of host_network_up) and calls kubelets by address with the
+        # admin certificate; kwok leaves the real node alone. Later flags override kwokctl's.
+        apiserver="- name: kube-apiserver
+  extraArgs:
+  - key: bind-address
+    value: $NODE_IP
+  - key: secure-port
+    value: \"$NODE_API_PORT\"
+  - key: service-cluster-ip-range
+    value: $SERVICE_CIDR
+  - key: kubelet-preferred-address-types
+    value: InternalIP,Hostname
+  - key: kubelet-client-certificate
+    value: $WORKDIR/pki/admin.crt
+  - key: kubelet-client-key
+    value: $WORKDIR/pki/admin.key"
+        kwok_controller="
+  - key: manage-all-nodes
+    value: \"false\"
+  - key: manage-nodes-with-annotation-selector
+    value: kwok.x-k8s.io/node=fake"
+    fi
     cat >"$1" <<EOF
 # kwok stages: $(sha256sum "$HERE/kwok-stages.yaml" | cut -d' ' -f1)
+# mode: $mode
 kind: KwokctlConfiguration
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 options:
   runtime: binary
   bindAddress: 127.0.0.1
   kubeApiserverPort: $API_PORT
+$sans
   securePort: true
   kubeAuthorization: true
   kubeAdmission: true
@@ -251,7 +348,8 @@ componentsPatches:
 - name: kwok-controller
   extraArgs:
   - key: config
-    value: $HERE/kwok-stages.yaml
+    value: $HERE/kwok-stages.yaml$kwok_controller
+$apiserver
 EOF
 }
 
@@ -289,21 +387,31 @@ cluster_pids() {
 }
 
 save_logs() {
-    [[ -d $LOGS_DIR ]] || return 0
+    [[ -d $LOGS_DIR || -d $NODE_LOGS ]] || return 0
     rm -rf "$SAVED_LOGS"
     mkdir -p "$SAVED_LOGS"
     cp -a "$LOGS_DIR/." "$SAVED_LOGS/" 2>/dev/null || true
+    if [[ -d $NODE_LOGS ]]; then
+        mkdir -p "$SAVED_LOGS/real-node"
+        cp -a "$NODE_LOGS/." "$SAVED_LOGS/real-node/" 2>/dev/null || true
+    fi
 }
 
 teardown() {
     local pids=() hostpaths=() path pid i
-    [[ -d $WORKDIR ]] || return 0
+    rm -f "$REAL_NODE_ABSENT"
+    if [[ ! -d $WORKDIR ]]; then
+        node_down
+        return 0
+    fi
     if cluster_ready; then
         # Directories the hostPath provisioner made for claims that still exist.
         mapfile -t hostpaths < <(kubectl_ get pv -o jsonpath='{range .items[*]}{.spec.hostPath.path}{"\n"}{end}' 2>/dev/null || true)
     fi
     mapfile -t pids < <(cluster_pids)
     save_logs
+    # The real node first, while the API server can still tell its kubelet to stop pods.
+    node_down
     log "deleting cluster $CLUSTER_NAME (pids: ${pids[*]:-none})"
     if [[ -x $KWOK_DIR/kwokctl ]]; then
         kwokctl_ delete cluster --kubeconfig "$KUBECONFIG_PATH" >>"$HARNESS_LOG" 2>&1 || log "kwokctl delete cluster failed"
@@ -334,27 +442,80 @@ wait_for() {
     log "$what ready after $((SECONDS - deadline + timeout))s"
 }
 
+# Packages and images for the real node, in a harness run of its own so that its
+# failure leaves this one free to go on with kwok nodes only.
+prepare_real_node() {
+    local status=0
+    JHB_HARNESS_LOCKED=1 "$HERE/harness.sh" build images 9>&- || status=$?
+    ((status == 0)) || node_problem "its packages or images could not be installed or built (exit $status; logs in $BUILD_LOGS)"
+    return "$status"
+}
+
+# Says loudly why there is no real node, and remembers it for `status`.
+no_real_node() {
+    local reason=$1
+    mkdir -p "$(dirname "$REAL_NODE_ABSENT")"
+    echo "$reason" >"$REAL_NODE_ABSENT"
+    if real_node_wanted; then note "NO REAL NODE, kwok nodes only: $reason"; fi
+}
+
+ensure_real_node() {
+    rm -f "$REAL_NODE_ABSENT"
+    if [[ $(state_get status) == ready ]] && node_healthy; then
+        # Images rebuilt since the node started replace the ones it has.
+        import_images && return 0
+    fi
+    note "starting the real node $REAL_NODE_NAME"
+    REAL_NODE_PROBLEM=""
+    if node_up; then
+        note "real node $REAL_NODE_NAME is Ready (label $REAL_NODE_LABEL, taint $REAL_NODE_TAINT)"
+        return 0
+    fi
+    state_set status failed
+    state_set reason "$REAL_NODE_PROBLEM"
+    save_logs
+    real_node_required && die "the real node did not start: $REAL_NODE_PROBLEM"
+    note "WARNING: the real node did not start, kwok nodes only: $REAL_NODE_PROBLEM"
+}
+
 cmd_up() {
-    local start=$SECONDS config
+    local start=$SECONDS config mode=kwok obstacle
     # Fail before a long first build, not after it.
     if [[ ! -d $WORKDIR ]]; then require_free_port; fi
+    obstacle=$(real_node_obstacle)
+    if [[ -z $obstacle ]]; then
+        mode=real
+    elif real_node_required; then
+        die "JHB_REAL_NODE=1 asks for a real node, but $obstacle"
+    fi
     cmd_build
     take_lock
+    if [[ $mode == real ]] && ! prepare_real_node; then
+        real_node_required && die "JHB_REAL_NODE=1 asks for a real node, but $REAL_NODE_PROBLEM"
+        mode=kwok
+        obstacle=$REAL_NODE_PROBLEM
+    fi
     mkdir -p "$CACHE_DIR/run"
     config=$CACHE_DIR/run/kwokctl-$CLUSTER_NAME.yaml
-    write_kwokctl_config "$config.new"
+    write_kwokctl_config "$config.new" "$mode"
     if cmp -s "$config" "$config.new" && cluster_ready; then
         rm -f "$config.new"
+        if [[ $mode == real ]]; then ensure_real_node; else no_real_node "$obstacle"; fi
         echo "$KUBECONFIG_PATH"
         return 0
     fi
-    if [[ -d $WORKDIR ]]; then
+    if [[ -d $WORKDIR || -f $NODE_STATE ]]; then
         log "found a stopped or broken cluster $CLUSTER_NAME, or one started with another configuration; recreating it"
         teardown
     fi
     require_free_port
     mv -f "$config.new" "$config"
-    log "creating cluster $CLUSTER_NAME on 127.0.0.1:$API_PORT"
+    if [[ $mode == real ]]; then
+        # The API server binds the node address, so it must exist first.
+        claim_real_node
+        host_network_up
+    fi
+    log "creating cluster $CLUSTER_NAME on 127.0.0.1:$API_PORT ($mode)"
     if ! kwokctl_ --config "$config" create cluster --kubeconfig "" --wait 2m >>"$HARNESS_LOG" 2>&1; then
         teardown || true
         die "kwokctl could not start the cluster; see $HARNESS_LOG and the component logs in $SAVED_LOGS"
@@ -368,6 +529,8 @@ cmd_up() {
         save_logs
         die "the cluster started but did not become usable; see $HARNESS_LOG and the component logs in $LOGS_DIR"
     fi
+    log "control plane of cluster $CLUSTER_NAME up in $((SECONDS - start))s"
+    if [[ $mode == real ]]; then ensure_real_node; else no_real_node "$obstacle"; fi
     log "cluster $CLUSTER_NAME up in $((SECONDS - start))s"
     echo "$KUBECONFIG_PATH"
 }
@@ -403,7 +566,15 @@ kubernetes_version=$KUBE_VERSION
 etcd_version=$ETCD_VERSION
 kwok_version=$KWOK_VERSION
 helm_version=$HELM_VERSION
+kube_router_version=$KUBE_ROUTER_VERSION
+coredns_version=$COREDNS_VERSION
 EOF
+    if [[ $state == running ]]; then
+        real_node_status_lines
+    else
+        echo "real_node=absent"
+        echo "real_node_reason=the cluster is not running"
+    fi
     [[ $state == running ]] || return 3
 }
 
@@ -413,7 +584,7 @@ cmd_kubeconfig() {
 }
 
 usage() {
-    echo "usage: $0 build [helm|kubernetes|etcd|kwok]... | up | down | status | kubeconfig" >&2
+    echo "usage: $0 build [helm|kubernetes|etcd|kwok|node|kube-router|coredns|pause|images]... | up | down | status | kubeconfig" >&2
     exit 2
 }
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from traitlets.config.loader import PyFileConfigLoader
 
 from tests.chart.conftest import Objects, Render, uses_existing_secret
 from tests.chart.value_sets import (
@@ -19,6 +21,7 @@ from tests.chart.value_sets import (
     NO_STORAGE,
     VALUE_SETS,
 )
+from tests.support.helm import assert_schema_refuses
 from tests.support.hub import HelmError, HubSecrets, decode_secret, hub_config_files
 
 NAMESPACE = "env-ns"
@@ -497,3 +500,81 @@ DEFAULT_USER_EGRESS: list[dict[str, Any]] = [
         ]
     },
 ]
+
+
+# --- scheduling ------------------------------------------------------------------
+
+REAL_NODE_SCHEDULING: dict[str, Any] = {
+    "scheduling": {
+        "nodeSelector": {"jupyterhub-bot.io/node": "real"},
+        "tolerations": [
+            {"key": "jupyterhub-bot.io/real-node", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+        ],
+    }
+}
+
+
+def pod_spec(objects: Objects, name: str) -> dict[str, Any]:
+    spec: dict[str, Any] = get(objects, "Deployment", name)["spec"]["template"]["spec"]
+    return spec
+
+
+def test_scheduling_is_unconstrained_by_default(render: Render) -> None:
+    objects = render({})
+    for name in ("env-hub", "env-proxy"):
+        spec = pod_spec(objects, name)
+        assert "nodeSelector" not in spec
+        assert "tolerations" not in spec
+    single = settings(objects)["kubernetes"]["singleuser"]
+    assert single["nodeSelector"] == {}
+    assert single["tolerations"] == []
+
+
+def test_scheduling_reaches_hub_proxy_and_user_pods(
+    render: Render, tmp_path: Path, hub_secrets: HubSecrets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects = render(REAL_NODE_SCHEDULING)
+    wanted = REAL_NODE_SCHEDULING["scheduling"]
+    for name in ("env-hub", "env-proxy"):
+        spec = pod_spec(objects, name)
+        assert spec["nodeSelector"] == wanted["nodeSelector"]
+        assert spec["tolerations"] == wanted["tolerations"]
+    single = settings(objects)["kubernetes"]["singleuser"]
+    assert single["nodeSelector"] == wanted["nodeSelector"]
+    assert single["tolerations"] == wanted["tolerations"]
+
+    # ... and the hub hands them to KubeSpawner for every user pod.
+    for file_name, text in hub_config_files(objects).items():
+        (tmp_path / file_name).write_text(text)
+    for variable, value in hub_secrets.environment().items():
+        monkeypatch.setenv(variable, value)
+    config = PyFileConfigLoader("jupyterhub_config.py", path=str(tmp_path)).load_config()
+    assert config.KubeSpawner.node_selector == wanted["nodeSelector"]
+    assert config.KubeSpawner.tolerations == wanted["tolerations"]
+
+
+@pytest.mark.parametrize(
+    ("scheduling", "field", "problem"),
+    [
+        pytest.param({"nodeSelector": {"zone": 3}}, "/scheduling/nodeSelector/zone", "want string", id="number"),
+        # Helm names the path of a bad property name wrongly; the name itself is in the message.
+        pytest.param({"nodeSelector": {"bad key!": "x"}}, "'bad key!'", "invalid propertyName", id="selector-key"),
+        pytest.param({"tolerations": [{"keys": "a"}]}, "/scheduling/tolerations/0", "'keys' not allowed", id="typo"),
+        pytest.param(
+            {"tolerations": [{"key": "a", "operator": "Is"}]},
+            "/scheduling/tolerations/0/operator",
+            "must be one of",
+            id="operator",
+        ),
+        pytest.param(
+            {"tolerations": [{"key": "a", "effect": "NoRun"}]},
+            "/scheduling/tolerations/0/effect",
+            "must be one of",
+            id="effect",
+        ),
+        pytest.param({"schedule": {}}, "schedule", "not allowed", id="misspelt-block"),
+    ],
+)
+def test_scheduling_values_are_checked(render: Render, scheduling: dict[str, Any], field: str, problem: str) -> None:
+    values = scheduling if "schedule" in scheduling else {"scheduling": scheduling}
+    assert_schema_refuses(render, values, field, problem)

@@ -2,20 +2,23 @@
 
 A thin, typed layer over ``cluster/harness.sh``, which does the building and starting,
 so ``make cluster-up`` and the tests share one implementation. Load it with
-``pytest_plugins = ["tests.support.cluster"]`` and request the ``local_cluster`` fixture.
+``pytest_plugins = ["tests.support.cluster"]`` and request the ``local_cluster`` fixture,
+or ``real_node`` for the node whose pods really run on this machine.
 
-When the harness cannot build or start the cluster, tests using the fixture are an
-ERROR if the ``CI`` environment variable is set, and are skipped (loudly, with a
-reason repeated in the terminal summary) otherwise.
+When the harness cannot build or start the cluster, or the machine cannot run the real
+node, tests using the fixture are an ERROR if the ``CI`` environment variable is set,
+and are skipped (loudly, with a reason repeated in the terminal summary) otherwise.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Generator
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -48,6 +51,30 @@ class LocalCluster:
     @property
     def kubectl(self) -> Path:
         return self.bin_dir / "kubectl"
+
+
+@dataclass(frozen=True)
+class RealNode:
+    """The cluster's real node: pods that select its label and tolerate its taint run here."""
+
+    name: str
+    ip: str  # node InternalIP, where NodePorts and the API server (6443) listen
+    label: tuple[str, str]  # key, value
+    taint: tuple[str, str, str]  # key, value, effect
+    images: dict[str, str]  # hub, proxy, singleuser, pause, coredns -> local image reference
+    logs_dir: Path  # containerd.log, kubelet.log, kube-proxy.log, kube-router.log
+    guard_chain: str  # iptables mangle chain that drops pod traffic leaving the machine
+    pod_cidr: str
+    service_cidr: str
+
+    @property
+    def node_selector(self) -> dict[str, str]:
+        return {self.label[0]: self.label[1]}
+
+    @property
+    def tolerations(self) -> list[dict[str, str]]:
+        key, value, effect = self.taint
+        return [{"key": key, "operator": "Equal", "value": value, "effect": effect}]
 
 
 def _run_harness(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -95,9 +122,72 @@ def helm_binary() -> Path:
     return Path(_status()["helm"])
 
 
-def ensure_cluster() -> LocalCluster:
-    """Build what is missing, start the cluster unless it runs, and describe it."""
-    proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S)
+def _split_taint(taint: str) -> tuple[str, str, str]:
+    key_value, _, effect = taint.partition(":")
+    key, _, value = key_value.partition("=")
+    return key, value, effect
+
+
+def real_node_facts(facts: dict[str, str]) -> RealNode:
+    """The real node as `cluster/harness.sh status` reports it; HarnessError unless Ready."""
+    if facts.get("real_node") != "ready":
+        raise HarnessError(f"the real node is {facts.get('real_node', 'absent')}: {facts.get('real_node_reason', '')}")
+    label_key, _, label_value = facts["real_node_label"].partition("=")
+    present = set(filter(None, facts.get("real_node_images", "").split(",")))
+    images = {name: facts[f"image_{name}"] for name in ("hub", "proxy", "singleuser", "pause", "coredns")}
+    missing = sorted(ref for ref in images.values() if ref not in present)
+    if missing:
+        raise HarnessError(f"the real node lacks the images {missing}; see {facts['real_node_logs_dir']}")
+    return RealNode(
+        name=facts["real_node_name"],
+        ip=facts["real_node_ip"],
+        label=(label_key, label_value),
+        taint=_split_taint(facts["real_node_taint"]),
+        images=images,
+        logs_dir=Path(facts["real_node_logs_dir"]),
+        guard_chain=facts["real_node_guard_chain"],
+        pod_cidr=facts["pod_cidr"],
+        service_cidr=facts["service_cidr"],
+    )
+
+
+def _run_up(progress: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+    """`cluster/harness.sh up`, handing each line it prints about its steps to progress."""
+    lines: list[str] = []
+    try:
+        process = subprocess.Popen(
+            [str(HARNESS), "up"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    except OSError as exc:
+        raise HarnessError(f"cannot run `cluster/harness.sh up`: {exc}") from exc
+    timer = threading.Timer(_BUILD_TIMEOUT_S, process.kill)
+    timer.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("harness: "):
+                progress(line.rstrip())
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+    if returncode < 0:
+        raise HarnessError(f"`cluster/harness.sh up` did not finish within {_BUILD_TIMEOUT_S:.0f}s")
+    output = "".join(lines)
+    return subprocess.CompletedProcess([str(HARNESS), "up"], returncode, stdout=output, stderr=output)
+
+
+def ensure_cluster(progress: Callable[[str], None] | None = None) -> LocalCluster:
+    """Build what is missing, start the cluster unless it runs, and describe it.
+
+    progress, if given, receives the harness's lines about long steps (builds, imports)
+    as they happen.
+    """
+    proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S) if progress is None else _run_up(progress)
     if proc.returncode != 0:
         raise HarnessError(_failure_line(proc))
     facts = _status()
@@ -115,6 +205,17 @@ def ensure_cluster() -> LocalCluster:
     )
 
 
+def _unavailable(what: str, problem: str) -> NoReturn:
+    if "CI" in os.environ:
+        pytest.fail(f"{what} unavailable (CI is set, no skip): {problem}", pytrace=False)
+    reason = (
+        f"{what.upper()} UNAVAILABLE, its tests skipped: {problem} "
+        "-- fix that and run `make cluster-up` (in CI this is an error, not a skip)"
+    )
+    _skip_reasons.append(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
     """The running local cluster (started if needed and left running for reuse)."""
@@ -123,23 +224,23 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
         if _status().get("built") != "yes":
             say(
                 pytestconfig,
-                "local cluster: building kube-apiserver, etcd, kwok and helm from Go modules "
-                "(first run only, about 12 minutes on 2 cores); "
+                "local cluster: building kube-apiserver, etcd, kwok and helm from Go modules, and "
+                "the real node's binaries and images (first run only, about 30 minutes on 2 cores); "
                 "run `make cluster-up` beforehand to do this outside pytest",
             )
-        _active = ensure_cluster()
+        _active = ensure_cluster(progress=lambda line: say(pytestconfig, line))
     except HarnessError as exc:
-        problem = str(exc)
-    else:
-        return _active
-    if "CI" in os.environ:
-        pytest.fail(f"local cluster harness failed (CI is set, no skip): {problem}", pytrace=False)
-    reason = (
-        f"LOCAL CLUSTER UNAVAILABLE, cluster tests skipped: {problem} "
-        "-- fix that and run `make cluster-up` (in CI this is an error, not a skip)"
-    )
-    _skip_reasons.append(reason)
-    pytest.skip(reason)
+        _unavailable("local cluster", str(exc))
+    return _active
+
+
+@pytest.fixture(scope="session")
+def real_node(local_cluster: LocalCluster) -> RealNode:
+    """The cluster's real node, Ready, with the local images imported."""
+    try:
+        return real_node_facts(_status())
+    except HarnessError as exc:
+        _unavailable("real node", str(exc))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -162,4 +263,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _skip_reasons:
         return
     terminalreporter.section("local cluster", sep="!", red=True, bold=True)
-    terminalreporter.write_line(_skip_reasons[0], red=True, bold=True)
+    for reason in dict.fromkeys(_skip_reasons):
+        terminalreporter.write_line(reason, red=True, bold=True)

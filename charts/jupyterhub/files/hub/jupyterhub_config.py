@@ -107,6 +107,8 @@ c.KubeSpawner.cpu_guarantee = singleuser["cpuGuarantee"]
 c.KubeSpawner.cpu_limit = singleuser["cpuLimit"]
 c.KubeSpawner.mem_guarantee = singleuser["memGuarantee"]
 c.KubeSpawner.mem_limit = singleuser["memLimit"]
+c.KubeSpawner.node_selector = singleuser["nodeSelector"]
+c.KubeSpawner.tolerations = singleuser["tolerations"]
 # User pods pass Pod Security "restricted" (environment namespaces enforce it):
 # notebook images run as jovyan (uid 1000) in group users (gid 100), never as
 # root, without privilege escalation or capabilities, under the runtime's

@@ -37,7 +37,9 @@ Deployment fills from the Secret.
       "memGuarantee" (include "jupyterhub.bytes" (dict "value" $su.memory.guarantee "binary" true) | int64)
       "memLimit" (include "jupyterhub.bytes" (dict "value" $su.memory.limit "binary" true) | int64)
       "storage" $storage
-      "labels" $userLabels))
+      "labels" $userLabels
+      "nodeSelector" ($v.scheduling.nodeSelector | default dict)
+      "tolerations" ($v.scheduling.tolerations | default list)))
 -}}
 {{- toPrettyJson $settings -}}
 {{- end }}

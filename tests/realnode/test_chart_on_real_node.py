@@ -1,0 +1,287 @@
+"""charts/jupyterhub on the real node: installed with Helm, a browser logs in through the
+proxy's NodePort, KubeSpawner starts a real user server with a real volume, JupyterLab
+answers, files survive a restart, the bot's token reads activity, the NetworkPolicies
+hold, and uninstalling leaves no volume behind.
+
+One environment is installed once for the module; the tests run in file order against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.realnode.workloads import Kit, http_get, wait_until
+from tests.support.hub import CHART_DIR, HttpResponse, HubSecrets, HubSession
+
+pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
+
+RELEASE = "lab"
+ADMIN = "admin"
+INSTALL_TIMEOUT = "5m"
+
+
+@dataclass
+class Environment:
+    namespace: str
+    secrets: HubSecrets
+    base_url: str  # http://<node ip>:<proxy node port>/
+    install_seconds: float
+    token: str = ""  # an API token of the admin, made once logged in
+
+
+def helm(kit: Kit, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+    cluster = kit.cluster
+    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+    return subprocess.run(
+        [str(cluster.helm), "--kube-context", cluster.context, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def values_for(kit: Kit, secrets: HubSecrets) -> dict[str, Any]:
+    """The chart's values with the local images, scheduled onto the real node."""
+    images = kit.node.images
+    values: dict[str, Any] = secrets.values()
+    for component, key in (("hub", "hub"), ("proxy", "proxy"), ("singleuser", "singleuser")):
+        name, _, tag = images[key].rpartition(":")
+        values.setdefault(component, {})["image"] = {"name": name, "tag": tag}
+    values["scheduling"] = {"nodeSelector": kit.node.node_selector, "tolerations": kit.node.tolerations}
+    values["singleuser"].update({"cpu": {"guarantee": 0.1, "limit": 1}, "storage": {"size": "1Gi"}})
+    values["cull"] = {"enabled": True, "timeout": 3600, "every": 300}
+    return values
+
+
+@pytest.fixture(scope="module")
+def environment(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
+    namespace = f"env-{uuid.uuid4().hex[:6]}"
+    secrets = HubSecrets.generate()
+    values_file = tmp_path_factory.mktemp("values") / "values.yaml"
+    values_file.write_text(yaml.safe_dump(values_for(kit, secrets)))
+    values_file.chmod(0o600)
+
+    started = time.monotonic()
+    proc = helm(
+        kit, "install", RELEASE, str(CHART_DIR), "--namespace", namespace, "--create-namespace",
+        "--values", str(values_file), "--wait", "--timeout", INSTALL_TIMEOUT,
+    )  # fmt: skip
+    install_seconds = time.monotonic() - started
+    try:
+        assert proc.returncode == 0, f"helm install failed:\n{proc.stderr}"
+        print(f"\n[real node] helm install --wait of charts/jupyterhub: {install_seconds:.1f}s")
+        public = kit.core.read_namespaced_service(f"{RELEASE}-proxy-public", namespace)
+        base_url = f"http://{kit.node.ip}:{public.spec.ports[0].node_port}/"
+        yield Environment(namespace, secrets, base_url, install_seconds)
+    finally:
+        helm(kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+        kit.delete_namespace(namespace)
+
+
+def pods_on_node(kit: Kit, namespace: str) -> dict[str, str]:
+    return {pod.metadata.name: pod.spec.node_name for pod in kit.core.list_namespaced_pod(namespace).items}
+
+
+def test_hub_and_proxy_run_on_the_real_node(kit: Kit, environment: Environment) -> None:
+    placed = pods_on_node(kit, environment.namespace)
+    assert len(placed) == 2, placed
+    assert set(placed.values()) == {kit.node.name}
+    claim = kit.core.read_namespaced_persistent_volume_claim(f"{RELEASE}-hub-db", environment.namespace)
+    assert claim.status.phase == "Bound"
+
+
+def test_login_page_through_the_node_port(environment: Environment) -> None:
+    answer = wait_until("the login page", lambda: http_get(f"{environment.base_url}hub/login"), 60)
+    status, body = answer
+    assert status == 200
+    assert 'name="_xsrf"' in body
+    assert "JupyterHub" in body
+
+
+def test_admin_password_logs_in_and_a_wrong_one_is_refused(environment: Environment) -> None:
+    refused = HubSession(environment.base_url).login(ADMIN, "not-the-password-" + "x" * 20)
+    assert refused.status == 403
+
+    session = HubSession(environment.base_url)
+    answer = session.login(ADMIN, environment.secrets.admin_password)
+    assert answer.status == 302, answer.text[:500]
+    assert answer.header("location") is not None
+    assert session.cookie("jupyterhub-hub-login")
+
+    # An API token of the admin's, asked for with the browser's cookie and xsrf token.
+    made = session.request("POST", f"hub/api/users/{ADMIN}/tokens")
+    assert made.status == 201, made.text
+    environment.token = made.json()["token"]
+
+
+def call(environment: Environment, url: str, *, method: str = "GET", body: Any = None, token: str = "") -> HttpResponse:
+    """A REST call with the admin's token (or TOKEN); the hub may hold a spawn request for 10 s."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"token {token or environment.token}", "Content-Type": "application/json"}
+    request = urllib.request.Request(environment.base_url + url, data=data, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return HttpResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return HttpResponse(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+def user_model(environment: Environment) -> dict[str, Any]:
+    answer = call(environment, f"hub/api/users/{ADMIN}")
+    assert answer.status == 200, answer.text
+    model: dict[str, Any] = answer.json()
+    return model
+
+
+def server_ready(environment: Environment) -> bool:
+    server = user_model(environment).get("servers", {}).get("")
+    return bool(server and server.get("ready"))
+
+
+def start_server(environment: Environment) -> None:
+    answer = call(environment, f"hub/api/users/{ADMIN}/server", method="POST")
+    assert answer.status in (201, 202), answer.text
+    wait_until("the user server to be ready", lambda: server_ready(environment), 300, interval=1)
+
+
+def stop_server(kit: Kit, environment: Environment) -> None:
+    answer = call(environment, f"hub/api/users/{ADMIN}/server", method="DELETE")
+    assert answer.status in (202, 204), answer.text
+
+    def stopped() -> bool:
+        return not server_ready(environment) and f"jupyter-{ADMIN}" not in pods_on_node(kit, environment.namespace)
+
+    wait_until("the user server to stop", stopped, 120, interval=1)
+
+
+def test_spawn_a_user_server_with_a_volume(kit: Kit, environment: Environment) -> None:
+    started = time.monotonic()
+    start_server(environment)
+    print(f"\n[real node] user server ready {time.monotonic() - started:.1f}s after the spawn request")
+    pod = kit.read_pod(environment.namespace, f"jupyter-{ADMIN}")
+    assert pod.spec.node_name == kit.node.name
+    assert pod.status.phase == "Running"
+    assert pod.spec.containers[0].image == kit.node.images["singleuser"]
+    claim = kit.core.read_namespaced_persistent_volume_claim(f"claim-{ADMIN}", environment.namespace)
+    assert claim.status.phase == "Bound"
+    assert claim.spec.volume_name
+    volume = kit.core.read_persistent_volume(claim.spec.volume_name)
+    assert volume.spec.claim_ref.name == f"claim-{ADMIN}"
+
+
+def follow(session: HubSession, path: str, hops: int = 10) -> tuple[int, str, str]:
+    """GET with redirects followed inside the session (the OAuth dance); (status, final path, body)."""
+    for _ in range(hops):
+        answer = session.get(path)
+        location = answer.header("location")
+        if answer.status not in (301, 302, 303, 307) or not location:
+            return answer.status, path, answer.text
+        path = urllib.parse.urljoin(urllib.parse.urljoin(session.base_url, path), location)
+        path = urllib.parse.urlsplit(path)._replace(scheme="", netloc="").geturl().lstrip("/")
+    raise AssertionError(f"more than {hops} redirects from {path}")
+
+
+def test_jupyterlab_answers_through_the_proxy(environment: Environment) -> None:
+    session = HubSession(environment.base_url)
+    assert session.login(ADMIN, environment.secrets.admin_password).status == 302
+    status, final, body = follow(session, f"user/{ADMIN}/lab")
+    assert status == 200, (final, body[:500])
+    assert final.startswith(f"user/{ADMIN}/lab")
+    assert "JupyterLab" in body
+
+
+def contents(environment: Environment, path: str, *, method: str = "GET", body: Any = None) -> HttpResponse:
+    return call(environment, f"user/{ADMIN}/api/contents/{path}", method=method, body=body)
+
+
+def test_a_file_survives_a_server_restart(kit: Kit, environment: Environment) -> None:
+    text = f"written on the real node {uuid.uuid4().hex}"
+    saved = contents(environment, "proof.txt", method="PUT", body={"type": "file", "format": "text", "content": text})
+    assert saved.status in (200, 201), saved.text
+
+    stop_server(kit, environment)
+    start_server(environment)
+
+    read = contents(environment, "proof.txt")
+    assert read.status == 200, read.text
+    assert read.json()["content"] == text
+
+
+def test_bot_token_reads_last_activity(environment: Environment) -> None:
+    answer = call(environment, f"hub/api/users/{ADMIN}", token=environment.secrets.bot_api_token)
+    assert answer.status == 200, answer.text
+    user = answer.json()
+    assert user["last_activity"]
+    assert user["servers"][""]["last_activity"]
+    refused = call(
+        environment, f"hub/api/users/{ADMIN}/server", method="DELETE", token=environment.secrets.bot_api_token
+    )
+    assert refused.status == 403
+
+
+def test_network_policies_isolate_the_environment(kit: Kit, environment: Environment, make_namespace: Any) -> None:
+    namespace = environment.namespace
+    user_pod = f"jupyter-{ADMIN}"
+    user_ip = kit.read_pod(namespace, user_pod).status.pod_ip
+    hub_ip = kit.core.read_namespaced_service(f"{RELEASE}-hub", namespace).spec.cluster_ip
+
+    # A pod of another environment, even one labelled like this environment's user servers.
+    other = make_namespace("env-other")
+    labels = dict(kit.read_pod(namespace, user_pod).metadata.labels)
+    kit.sleeper(other, "intruder", labels=labels)
+    kit.wait_ready(other, "intruder")
+    # Its network works (the public proxy port is open to all) ...
+    proxy_ip = kit.core.read_namespaced_service(f"{RELEASE}-proxy-public", namespace).spec.cluster_ip
+
+    def reaches_proxy() -> bool:
+        return kit.connect(other, "intruder", proxy_ip, 80) == "connected"
+
+    assert wait_until("the intruder to reach the public proxy", reaches_proxy, 30)
+    # ... but neither the hub nor the user server answer it.
+    assert kit.connect(other, "intruder", hub_ip, 8081) != "connected"
+    assert kit.connect(other, "intruder", user_ip, 8888) != "connected"
+
+    # The user server reaches its hub, but not the Kubernetes API or cloud metadata.
+    health = kit.fetch(namespace, user_pod, f"http://{RELEASE}-hub:8081/hub/health")
+    assert "TimeoutError" not in health and "URLError" not in health, health
+    api = kit.core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
+    for host, port in ((api, 443), (kit.node.ip, 6443), ("169.254.169.254", 80)):
+        assert kit.connect(namespace, user_pod, host, port) != "connected", f"the user server reached {host}:{port}"
+
+
+def test_uninstall_leaves_no_volume_behind(kit: Kit, environment: Environment) -> None:
+    namespace = environment.namespace
+    volumes = {c.spec.volume_name for c in kit.core.list_namespaced_persistent_volume_claim(namespace).items}
+    assert len(volumes) == 2, volumes  # the hub database and the user's home
+
+    proc = helm(kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+    assert proc.returncode == 0, proc.stderr
+    kit.delete_namespace(namespace)
+
+    def gone() -> bool:
+        names = {pv.metadata.name for pv in kit.core.list_persistent_volume().items}
+        return not (volumes & names) and namespace not in {n.metadata.name for n in kit.core.list_namespace().items}
+
+    wait_until("the namespace and its volumes to be deleted", gone, 180, interval=1)
+    claimed_from_it = [
+        pv.metadata.name
+        for pv in kit.core.list_persistent_volume().items
+        if pv.spec.claim_ref and pv.spec.claim_ref.namespace == namespace
+    ]
+    assert not claimed_from_it
