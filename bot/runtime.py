@@ -34,7 +34,7 @@ from bot.slack.identity import TokenRefused, Workspace
 from bot.slack.notifier import SlackNotifier
 from bot.slack.people import People
 from bot.slack.services import Services
-from bot.slack.web import make_web_app
+from bot.slack.web import make_health_app, make_web_app
 from bot.store.sql import SqlStore, make_engine
 
 __all__ = ["Runtime", "build_runtime", "run_http", "run_socket_mode"]
@@ -290,6 +290,13 @@ async def run_http(runtime: Runtime) -> None:
 async def run_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    # Probes and metrics answer in Socket Mode too, on $PORT (no Slack requests come there).
+    health = web.AppRunner(
+        make_health_app(metrics=runtime.metrics, readiness=runtime.readiness), access_log_class=QuietAccessLog
+    )
+    await health.setup()
+    await web.TCPSite(health, host="0.0.0.0", port=runtime.settings.port).start()  # noqa: S104
+    log.info("serving /healthz, /readyz and /metrics on port %d", runtime.settings.port)
     if not await runtime.identify():
         await runtime.keep_identifying()
     handler = AsyncSocketModeHandler(runtime.bolt, runtime.settings.slack_app_token)
@@ -300,4 +307,5 @@ async def run_socket_mode(runtime: Runtime) -> None:
         await _until_stopped()
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
+        await health.cleanup()
         await runtime.stop_jobs(scheduler)

@@ -24,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.metrics import Metrics
 
-__all__ = ["MAX_BODY_BYTES", "Readiness", "make_web_app"]
+__all__ = ["MAX_BODY_BYTES", "Readiness", "make_health_app", "make_web_app"]
 
 # Checks what the bot depends on; returns each check's name and "ok" or the problem.
 Readiness = Callable[[], Awaitable[dict[str, str]]]
@@ -152,6 +152,15 @@ def make_web_app(
         metrics.slack_requests.labels(kind, str(response.status)).inc()
         return response
 
+    app = make_health_app(metrics=metrics, readiness=readiness)
+    app.router.add_post("/slack/events", slack_events)
+    return app
+
+
+def make_health_app(*, metrics: Metrics, readiness: Readiness | None = None) -> web.Application:
+    """``/healthz`` (the process is up), ``/readyz`` (what it depends on answers) and ``/metrics``:
+    served in HTTP mode beside ``/slack/events``, and on their own in Socket Mode."""
+
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -165,7 +174,6 @@ def make_web_app(
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)

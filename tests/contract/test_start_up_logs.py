@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,3 +39,27 @@ def test_start_up_and_health_probes_log_only_what_matters(tmp_path: Path) -> Non
     assert not [line for line in lines if " alembic" in line or " apscheduler" in line]
     assert not [line for line in lines if "Traceback" in line]
     assert len([line for line in lines if " INFO " in line]) <= 8, lines
+
+
+def test_socket_mode_serves_its_probes_and_metrics_on_port(tmp_path: Path) -> None:
+    """The bot's chart probes /healthz and /readyz in Socket Mode too (issue #16 item 12)."""
+    with emulator_process(GROUPS) as slack_url:
+        port = free_port()
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_APP_TOKEN": "xapp-1-A0TEST-1-test",
+            "SLACK_API_URL": f"{slack_url}/api/",
+            "ADMIN_CHANNEL_ID": "C0ADMINS",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "POLICIES_DIR": str(POLICIES),
+            "PORT": str(port),
+            **offline_cluster(tmp_path),
+        }
+        with bot_process(env, args=("socket",)):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                assert b"jupyterhub_bot_environments" in response.read()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=20)
+            except urllib.error.HTTPError as exc:  # the offline cluster is not reachable: 503
+                checks = json.loads(exc.read())["checks"]
+            assert checks["database"] == "ok" and checks["slack"] == "ok"
