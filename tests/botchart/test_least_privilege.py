@@ -588,8 +588,9 @@ def test_it_reads_the_api_servers_endpoint_slice_and_no_other(
     addresses = [address for endpoint in kubernetes.endpoints for address in endpoint.addresses]
     ports = [port.port for port in kubernetes.ports]
     assert addresses and ports, "what networkPolicy.apiServer needs"
-    # After DNAT a NetworkPolicy sees this port, not the Service's 443.
-    assert ports == [int(local_cluster.server.rsplit(":", 1)[1])]
+    # After DNAT a NetworkPolicy sees this port (the Service's target), not the Service's 443.
+    service: Any = k8s.CoreV1Api(_admin_api(local_cluster)).read_namespaced_service("kubernetes", "default")
+    assert ports == [int(service.spec.ports[0].target_port)] and 443 not in ports
 
     _refused(lambda: discovery.list_namespaced_endpoint_slice("default"))
     _refused(lambda: discovery.list_endpoint_slice_for_all_namespaces())
