@@ -224,3 +224,19 @@ async def test_a_role_may_admit_guests_explicitly_and_only_that_role(tmp_path: P
         [refused] = await running.slack.wait_for("response_url")
         assert "not allowed to launch" in refused.args["text"]  # the students role does not admit guests
         assert running.maybe_environment(STUDENT, "as-guest") is None
+
+
+async def test_with_the_shipped_policy_a_stranger_is_refused_politely_and_the_admins_hear_nothing(
+    tmp_path: Path,
+) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "policies"
+    async with running_bot(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}", policies_dir=shipped, groups={}, deployer=InMemoryDeployer()
+    ) as running:
+        assert_acked(await running.slack.slash_command("U0STRANGER", "launch mine"))
+        [refused] = await running.slack.wait_for("response_url")
+        assert "not allowed to launch" in refused.args["text"]
+        assert running.runtime.policy.defaults.access_help in refused.args["text"]
+        await running.settle()
+        assert running.maybe_environment("U0STRANGER", "mine") is None
+        assert not running.slack.find("chat.postMessage", lambda c: c.args.get("channel") == ADMIN_CHANNEL)
