@@ -4,6 +4,7 @@ one by one but cannot work together. Errors stop the bot; warnings are likely mi
 from __future__ import annotations
 
 import difflib
+import re
 from typing import NamedTuple
 
 from bot.core.durations import format_duration
@@ -31,7 +32,7 @@ MAX_NAME = 64
 
 
 def check(policy: Policy, contexts: KnownContexts | None = None) -> list[Finding]:
-    return [*_names(policy), *_references(policy), *_roles(policy), *_clusters(policy, contexts)]
+    return [*_names(policy), *_references(policy), *_roles(policy), *_clusters(policy, contexts), *_pools(policy)]
 
 
 def _names(policy: Policy) -> list[Finding]:
@@ -41,6 +42,43 @@ def _names(policy: Policy) -> list[Finding]:
         for name in names
         if len(name) > MAX_NAME
     ]
+
+
+# A pool's name goes into its hubs' names, which go into namespace names.
+MAX_POOL_NAME = 20
+_POOL_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def _pools(policy: Policy) -> list[Finding]:
+    found: list[Finding] = []
+    asked: dict[str, list[tuple[str, int]]] = {}
+    for name, pool in policy.pools.items():
+        path = f"pools.{name}"
+        if len(name) > MAX_POOL_NAME or not _POOL_NAME.fullmatch(name):
+            found.append(
+                _error(
+                    path, f"a pool name has at most {MAX_POOL_NAME} lowercase letters, digits and '-', from a letter"
+                )
+            )
+        if pool.profile not in policy.profiles:
+            found.append(_error(f"{path}.profile", f"unknown profile '{pool.profile}'"))
+        if pool.cluster not in policy.clusters:
+            found.append(_error(f"{path}.cluster", f"unknown cluster '{pool.cluster}'"))
+            continue
+        asked.setdefault(pool.cluster, []).append((name, pool.largest))
+    for cluster, pools in asked.items():
+        limit = policy.clusters[cluster].pool_limit
+        total = sum(size for _, size in pools)
+        if total > limit:
+            each = ", ".join(f"{name}: {size}" for name, size in pools)
+            found.append(
+                _error(
+                    f"clusters.{cluster}.pool_limit",
+                    f"its pools may keep {total} hubs ready at once ({each}), more than its pool_limit of {limit}; "
+                    "raise pool_limit (what the cluster can spare) or shrink the pools",
+                )
+            )
+    return found
 
 
 def _error(path: str, message: str) -> Finding:

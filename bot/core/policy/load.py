@@ -17,7 +17,7 @@ from bot.core.policy.yamlfile import UnreadablePolicyFile, read_mapping
 
 __all__ = ["LoadedPolicy", "PolicyLoadError", "PolicyProblem", "load_policy", "read_policy"]
 
-_SECTIONS = ("roles", "profiles", "clusters")
+_SECTIONS = ("roles", "profiles", "clusters", "pools")
 _SUFFIXES = (".yaml", ".yml")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +19,8 @@ __all__ = [
     "Duration",
     "Images",
     "Policy",
+    "Pool",
+    "PoolWindow",
     "Profile",
     "Role",
     "Scheduling",
@@ -221,6 +224,13 @@ class ClusterSpec(_Strict):
     storage_class: str | None = Field(default=None, description="StorageClass for hub and user volumes.")
     images: Images = Field(default_factory=Images, description="Hub and proxy images, if not the chart's.")
     scheduling: Scheduling = Field(default_factory=Scheduling, description="Where environments' pods run.")
+    pool_limit: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Most hubs all pools together may keep ready here, so pools cannot eat the cluster; "
+        "0 allows no pool.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -279,13 +289,80 @@ class Defaults(_Strict):
         return value
 
 
-_SECTIONS = ("roles", "profiles", "clusters", "defaults")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+class PoolWindow(_Strict):
+    """A time of the week when a pool keeps another size (for the start of a class, say)."""
+
+    days: list[Day] = Field(
+        default_factory=lambda: list(_DAYS), description="Days the window starts on; every day when left out."
+    )
+    start: str = Field(alias="from", description="Local time the window starts, 'HH:MM'.")
+    end: str = Field(alias="to", description="Local time it ends, 'HH:MM'; earlier than from: the next day.")
+    size: int = Field(ge=0, le=500, description="Ready hubs to keep during the window.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.fullmatch(value):
+            raise ValueError(f"'{value}' is not a time of day; write it as 'HH:MM' in quotes, like '08:45'")
+        return value
+
+    def _minutes(self, value: str) -> int:
+        hours, minutes = value.split(":")
+        return int(hours) * 60 + int(minutes)
+
+    def covers(self, local: datetime) -> bool:
+        """Whether the local time ``local`` falls in this window (an overnight window belongs to
+        the day it starts on)."""
+        start, end, now = self._minutes(self.start), self._minutes(self.end), local.hour * 60 + local.minute
+        today, yesterday = _DAYS[local.weekday()], _DAYS[(local.weekday() - 1) % 7]
+        if start < end:
+            return today in self.days and start <= now < end
+        return (today in self.days and now >= start) or (yesterday in self.days and now < end)
+
+
+class Pool(_Strict):
+    """Hubs of one profile on one cluster, deployed ahead of time and handed out at launch."""
+
+    profile: str = Field(description="The profile of the pool's hubs; launches of it take one.")
+    cluster: str = Field(description="The cluster they run on.")
+    size: int = Field(default=0, ge=0, le=500, description="Ready hubs to keep outside every window.")
+    schedule: list[PoolWindow] = Field(default_factory=list, description="Other sizes at other times; first match.")
+    timezone: str = Field(default="UTC", description="The time zone the schedule's times are in (IANA name).")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone; use an IANA name like 'Europe/Berlin' or 'UTC'") from None
+        return value
+
+    def size_at(self, when: datetime) -> int:
+        """How many ready hubs the pool keeps at ``when`` (an aware time)."""
+        local = when.astimezone(ZoneInfo(self.timezone))
+        return next((window.size for window in self.schedule if window.covers(local)), self.size)
+
+    @property
+    def largest(self) -> int:
+        return max([self.size, *(window.size for window in self.schedule)])
+
+
+_SECTIONS = ("roles", "profiles", "clusters", "pools", "defaults")
 
 
 class Policy(_Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
     clusters: dict[str, ClusterSpec] = Field(default_factory=dict)
+    pools: dict[str, Pool] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
 
     @model_validator(mode="before")
