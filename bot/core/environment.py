@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from bot.core.problems import Problem, from_record
 from bot.core.states import State
 
-__all__ = ["AuditEvent", "Environment", "MessageRef", "Target"]
+__all__ = ["POOL_OWNER", "AuditEvent", "Environment", "MessageRef", "Target"]
+
+# The owner of warm pools' hubs: nobody.
+POOL_OWNER = "@pool"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ class Environment:
     # unless renewed; a lapsed claim means the process died and the work can be resumed.
     worker: str | None = None
     worker_until: datetime | None = None
+    # Warm pools: the pool a hub waits in (its owner is POOL_OWNER), the launch that took
+    # it, and what it was deployed from (to roll the pool when that changes).
+    pool: str | None = None
+    claimed_by: str | None = None
+    spec_hash: str | None = None
 
     @property
     def lifetime(self) -> timedelta:

@@ -215,6 +215,23 @@ class Store(Protocol):
 
     def release_lease(self, name: str, holder: str) -> None: ...
 
+    def create_pool_hub(
+        self, *, pool: str, profile: str, cluster: str, namespace_prefix: str, spec_hash: str, actor: str
+    ) -> Environment:
+        """A ``requested`` hub of warm pool ``pool``, owned by nobody."""
+        ...
+
+    def claim_pool_hub(self, *, profile: str, cluster: str, claimant_id: str) -> Environment | None:
+        """Compare-and-set a ready pool hub of that profile and cluster to ``claimed`` by the
+        launch ``claimant_id``; the hub claimed, or ``None`` when none was ready."""
+        ...
+
+    def claimed_by_launch(self, claimant_id: str) -> Environment | None: ...
+
+    def pool_hubs(self, pool: str) -> Sequence[Environment]: ...
+
+    def claims_since(self, since: datetime) -> dict[str, int]: ...
+
     def remember_secret_message(self, env_id: str, where: MessageRef) -> None:
         """A message that shows the environment's credentials and stays in someone's history."""
         ...

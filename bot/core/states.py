@@ -17,6 +17,8 @@ class State(StrEnum):
     DELETED = "deleted"
     DENIED = "denied"
     FAILED = "failed"
+    # A warm pool's hub handed to a launch, which carries on in its namespace.
+    CLAIMED = "claimed"
 
 
 _NEXT: dict[State, frozenset[State]] = {
@@ -25,11 +27,12 @@ _NEXT: dict[State, frozenset[State]] = {
     State.PENDING_APPROVAL: frozenset({State.APPROVED, State.DENIED, State.DELETED}),
     State.APPROVED: frozenset({State.DEPLOYING, State.DELETED}),
     State.DEPLOYING: frozenset({State.READY, State.FAILED}),
-    State.READY: frozenset({State.EXPIRING}),
+    State.READY: frozenset({State.EXPIRING, State.CLAIMED}),
     State.EXPIRING: frozenset({State.DELETED}),
     State.DELETED: frozenset(),
     State.DENIED: frozenset(),
     State.FAILED: frozenset(),
+    State.CLAIMED: frozenset(),
 }
 
 TERMINAL_STATES = frozenset(state for state, nxt in _NEXT.items() if not nxt)

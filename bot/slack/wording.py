@@ -64,6 +64,7 @@ STATE_LABEL = {
     State.DELETED: ":black_circle: deleted",
     State.DENIED: ":no_entry: denied",
     State.FAILED: ":x: failed",
+    State.CLAIMED: ":handshake: handed to a launch",
 }
 
 STEP_LABEL = {step: step.value for step in DeployStep}

@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from bot.core.clock import Clock, utcnow
-from bot.core.environment import AuditEvent, Environment, MessageRef
+from bot.core.environment import POOL_OWNER, AuditEvent, Environment, MessageRef
 from bot.core.errors import Conflict, QuotaExceeded
 from bot.core.names import namespace_for, release_for
 from bot.core.problems import NameTaken
@@ -100,6 +100,9 @@ class EnvironmentRow(SQLModel, table=True):
     # unless renewed; a lapsed claim means the process died and the work can be resumed.
     worker: str | None = Field(default=None, max_length=128)
     worker_until: datetime | None = _when(default=None)
+    pool: str | None = Field(default=None, index=True, max_length=32)
+    claimed_by: str | None = Field(default=None, index=True, max_length=32)
+    spec_hash: str | None = Field(default=None, max_length=64)
 
     def record(self) -> Environment:
         data = self.model_dump()
@@ -284,6 +287,102 @@ class SqlStore:
         if self.find_active(owner_id, name) is not None:
             raise Conflict(NameTaken(name))
         raise QuotaExceeded(QuotaFull(self._active_count(owner_id), max_environments))
+
+    def create_pool_hub(
+        self, *, pool: str, profile: str, cluster: str, namespace_prefix: str, spec_hash: str, actor: str
+    ) -> Environment:
+        """Insert a ``requested`` hub for warm pool ``pool``, owned by nobody (:data:`POOL_OWNER`)."""
+        env_id = uuid.uuid4().hex
+        name = f"{pool}-{env_id[:6]}"
+        namespace = namespace_for(namespace_prefix, name, env_id)
+        now = self.clock()
+        row = EnvironmentRow(
+            id=env_id,
+            name=name,
+            owner_id=POOL_OWNER,
+            profile=profile,
+            cluster=cluster,
+            namespace=namespace,
+            release=release_for(namespace),
+            state=State.REQUESTED,
+            lifetime_seconds=0,
+            active_key=f"{POOL_OWNER}/{name}",
+            created_at=now,
+            updated_at=now,
+            pool=pool,
+            spec_hash=spec_hash,
+        )
+        with Session(self.engine) as session:
+            session.add(row)
+            session.add(
+                AuditEventRow(
+                    environment_id=env_id,
+                    at=now,
+                    actor=actor,
+                    action="pool-request",
+                    to_state=State.REQUESTED,
+                    detail=f"pool={pool} profile={profile} cluster={cluster}",
+                )
+            )
+            session.commit()
+            session.refresh(row)
+            return row.record()
+
+    def claim_pool_hub(self, *, profile: str, cluster: str, claimant_id: str) -> Environment | None:
+        """Hand the longest-ready pool hub of ``profile`` on ``cluster`` to the launch
+        ``claimant_id``: a compare-and-set, so two launches never get the same hub. The hub
+        ends ``claimed``; ``None`` when none is ready."""
+        with Session(self.engine) as session:
+            candidates = session.exec(
+                select(Row.id)
+                .where(
+                    col(Row.pool).is_not(None),
+                    Row.state == State.READY,
+                    Row.profile == profile,
+                    Row.cluster == cluster,
+                )
+                .order_by(col(Row.ready_at))
+            ).all()
+        for candidate in candidates:
+            claimed = self.transition(
+                candidate,
+                State.READY,
+                State.CLAIMED,
+                actor=claimant_id,
+                action="claim",
+                detail=f"by {claimant_id}",
+                claimed_by=claimant_id,
+            )
+            if claimed is not None:
+                return claimed
+        return None
+
+    def claimed_by_launch(self, claimant_id: str) -> Environment | None:
+        """The pool hub the launch ``claimant_id`` took, if it took one."""
+        with Session(self.engine) as session:
+            row = session.exec(select(Row).where(Row.claimed_by == claimant_id)).first()
+            return row.record() if row is not None else None
+
+    def pool_hubs(self, pool: str) -> Sequence[Environment]:
+        """The hubs of warm pool ``pool`` that are not handed out or gone, oldest first."""
+        with Session(self.engine) as session:
+            return _records(
+                session.exec(
+                    select(Row)
+                    .where(Row.pool == pool, col(Row.state).in_(sorted(ACTIVE_STATES)))
+                    .order_by(col(Row.created_at))
+                ).all()
+            )
+
+    def claims_since(self, since: datetime) -> dict[str, int]:
+        """Pool hubs handed to launches since ``since``, by pool."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Row.pool, func.count())
+                .where(Row.state == State.CLAIMED, col(Row.updated_at) >= since)
+                .group_by(col(Row.pool))
+            ).all()
+            return {str(pool): int(count) for pool, count in rows}
 
     def transition(
         self,

@@ -37,7 +37,7 @@ def _create(store: Store, name: str, owner: str = "U1", quota: int = 2):  # type
 
 def test_states_are_partitioned() -> None:
     assert ACTIVE_STATES | TERMINAL_STATES == set(State)
-    assert TERMINAL_STATES == {State.DELETED, State.DENIED, State.FAILED}
+    assert TERMINAL_STATES == {State.DELETED, State.DENIED, State.FAILED, State.CLAIMED}
     assert not can_transition(State.READY, State.DEPLOYING)
 
 
@@ -116,3 +116,25 @@ def test_due_for_expiry(store: Store) -> None:
     )
     assert store.due_for_expiry(now + timedelta(minutes=59)) == []
     assert [e.id for e in store.due_for_expiry(now + timedelta(hours=1))] == [env.id]
+
+
+def test_a_pool_hub_is_claimed_by_exactly_one_launch(store: Store) -> None:
+    hub = store.create_pool_hub(
+        pool="course", profile="small", cluster="dev", namespace_prefix="jh-", spec_hash="s1", actor="bot"
+    )
+    assert hub.owner_id == "@pool" and hub.pool == "course" and hub.quota_slot is None
+    for expected, target in ((State.REQUESTED, State.APPROVED), (State.APPROVED, State.DEPLOYING)):
+        store.transition(hub.id, expected, target, actor="bot", action="test")
+    assert store.claim_pool_hub(profile="small", cluster="dev", claimant_id="launch0") is None  # not ready yet
+    store.transition(hub.id, State.DEPLOYING, State.READY, actor="bot", action="test", ready_at=store.clock())
+
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(
+            pool.map(lambda i: store.claim_pool_hub(profile="small", cluster="dev", claimant_id=f"launch{i}"), range(8))
+        )
+    winners = [c for c in claims if c is not None]
+    assert len(winners) == 1 and winners[0].id == hub.id and winners[0].state is State.CLAIMED
+    assert store.claimed_by_launch(str(winners[0].claimed_by)) == winners[0]
+    assert store.pool_hubs("course") == []
+    assert store.claims_since(store.clock()) == {"course": 1}
+    assert store.claim_pool_hub(profile="small", cluster="dev", claimant_id="late") is None

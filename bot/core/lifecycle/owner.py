@@ -39,7 +39,8 @@ class OwnerActions:
         ctx = self.ctx
         if everyone:
             ctx.require(actor, "list-all")
-            return await ctx.store.run(ctx.store.list_active)
+            # Warm pools' hubs belong to nobody yet; the pools are summarised, not listed.
+            return [env for env in await ctx.store.run(ctx.store.list_active) if env.pool is None]
         ctx.require(actor, "list")
         return await ctx.store.run(ctx.store.list_for_owner, actor.user_id)
 
