@@ -27,8 +27,16 @@ $(NODE_INSTALLED): package.json package-lock.json
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
+# Without Slack settings (in the environment or .env), `make run` starts the local sandbox:
+# a Slack workspace in the browser on 127.0.0.1, the real bot behind it (bot/sandbox/).
+SLACK_SETTINGS := $(strip $(SLACK_BOT_TOKEN)$(SLACK_SIGNING_SECRET)$(SLACK_APP_TOKEN)$(ADMIN_CHANNEL_ID))
+
 run: $(INSTALLED)
+ifeq ($(SLACK_SETTINGS),)
+	$(BIN)/python -m bot sandbox
+else
 	$(BIN)/python -m bot serve
+endif
 
 socket: $(INSTALLED)
 	$(BIN)/python -m bot socket

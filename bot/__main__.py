@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot serve | socket | check-policies [DIR|FILE] | migrate``."""
+"""Command line: ``python -m bot serve | socket | sandbox | check-policies [DIR|FILE] | migrate``."""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         help="check each cluster's context against this kubeconfig (default: $KUBECONFIG; none: not checked)",
     )
     sub.add_parser("migrate", help="bring the database at $DATABASE_URL to the newest schema revision")
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot without Slack: a local workspace in the browser, on 127.0.0.1 only (not for production; "
+        "refuses to start when Slack settings are set)",
+    )
+    sandbox.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0: any free port)")
     return parser
 
 
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         return _check_policies(args.directory, args.kubeconfig)
     if args.command == "migrate":
         return _migrate()
+    if args.command == "sandbox":
+        from bot.sandbox.run import run_sandbox
+
+        return run_sandbox(args.port)
     return _run("serve" if args.command == "serve" else "socket")
 
 

@@ -1,0 +1,69 @@
+"""How the sandbox starts: never beside a real workspace's settings, and `make run` picks it
+only when there are none."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.run import SLACK_SETTINGS, slack_settings_in
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in SLACK_SETTINGS}
+
+
+@pytest.mark.parametrize("variable", SLACK_SETTINGS)
+def test_the_sandbox_refuses_to_start_beside_slack_settings(variable: str) -> None:
+    port = _free_port()
+    env = {**_clean_env(), variable: "xoxb-real-workspace" if variable != "SLACK_API_URL" else "https://slack.com/api/"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "refusing to start" in proc.stderr and variable in proc.stderr
+    assert "python -m bot serve" in proc.stderr
+    # It never listened.
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+    assert "xoxb-real-workspace" not in proc.stdout + proc.stderr
+
+
+def test_empty_settings_are_no_settings() -> None:
+    assert slack_settings_in({"SLACK_BOT_TOKEN": "", "PORT": "3000"}) == []
+    assert slack_settings_in({"ADMIN_CHANNEL_ID": "C1"}) == ["ADMIN_CHANNEL_ID"]
+
+
+def _make_run(**variables: str) -> str:
+    env = {**_clean_env(), **variables}
+    proc = subprocess.run(
+        ["make", "-n", "run"], env=env, capture_output=True, text=True, timeout=60, cwd=REPO, stdin=subprocess.DEVNULL
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.skipif((REPO / ".env").exists(), reason="a .env file decides what `make run` does here")
+def test_make_run_starts_the_sandbox_without_slack_settings_and_the_bot_with_them() -> None:
+    assert "-m bot sandbox" in _make_run() and "-m bot serve" not in _make_run()
+    with_slack = _make_run(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", ADMIN_CHANNEL_ID="C1")
+    assert "-m bot serve" in with_slack and "-m bot sandbox" not in with_slack
