@@ -95,12 +95,17 @@ class SandboxPage:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
         await response.prepare(request)
         workspace = self.emulator.workspace
+        quiet_since = time.monotonic()
         try:
-            while True:
-                changes = await workspace.wait_after(seq, KEEPALIVE_SECONDS)
+            while request.transport is not None and not request.transport.is_closing():
+                # Short waits, so a closed page (or a stopping server) ends this at once.
+                changes = await workspace.wait_after(seq, 1.0)
                 if not changes:
-                    await response.write(b": keep-alive\n\n")
+                    if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
+                        await response.write(b": keep-alive\n\n")
+                        quiet_since = time.monotonic()
                     continue
+                quiet_since = time.monotonic()
                 chunk = "".join(
                     f"id: {c.seq}\nevent: {c.kind}\ndata: {json.dumps(c.data)}\n\n" for c in changes
                 ).encode()

@@ -185,11 +185,21 @@
       event.preventDefault();
       const answer = await post("/sandbox/submit", { values: BlockKit.stateValues(body) });
       state.modalErrors[state.me] = answer.errors || {};
-      if (state.modals[state.me]) drawModal();
+      // Errors are shown in place, so what was typed stays where it was.
+      if (state.modals[state.me] === view) showErrors(body, state.modalErrors[state.me]);
     };
     dialog.append(body, buttons);
     layer.appendChild(dialog);
     layer.hidden = false;
+  }
+
+  function showErrors(body, errors) {
+    for (const old of body.querySelectorAll(".input-block .error")) old.remove();
+    for (const wrap of body.querySelectorAll(".input-block")) {
+      const error = errors[wrap.dataset.blockId];
+      wrap.classList.toggle("has-error", Boolean(error));
+      if (error) wrap.appendChild(Object.assign(document.createElement("div"), { className: "error", textContent: error }));
+    }
   }
 
   function drawAll() {
