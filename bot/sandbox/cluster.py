@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["HARNESS", "ClusterChoice", "ClusterUnavailable", "choose_cluster", "harness_status"]
+__all__ = ["HARNESS", "ClusterChoice", "ClusterUnavailable", "Harness", "choose_cluster", "harness_status"]
 
 HARNESS = Path(__file__).resolve().parents[2] / "cluster" / "harness.sh"
 # How often a long step says it is still going.
@@ -43,15 +43,23 @@ class ClusterChoice:
         return bool(self.facts) and self.facts.get("real_node") != "ready"
 
 
-async def _run_harness(args: list[str], report: Report, what: str) -> str:
+@dataclass(frozen=True)
+class Harness:
+    """``cluster/harness.sh``, and how often a long run of it says it is still going."""
+
+    path: Path = HARNESS
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+
+
+async def _run_harness(args: list[str], report: Report, what: str, harness: Harness) -> str:
     """Run ``cluster/harness.sh args``, passing on each of its notes and a heartbeat; its stdout."""
-    if not HARNESS.is_file():
+    if not await asyncio.to_thread(harness.path.is_file):
         raise ClusterUnavailable(
-            f"no cluster/harness.sh beside this package ({HARNESS}); set KUBECONFIG to use a cluster of your own"
+            f"no cluster/harness.sh beside this package ({harness.path}); set KUBECONFIG to use a cluster of your own"
         )
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        str(HARNESS),
+        str(harness.path),
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -71,7 +79,7 @@ async def _run_harness(args: list[str], report: Report, what: str) -> str:
 
     async def heartbeat() -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)  # wait-ok: a progress heartbeat, not a wait for a condition
+            await asyncio.sleep(harness.heartbeat_seconds)  # wait-ok: a progress heartbeat, not a wait for a condition
             elapsed = int(time.monotonic() - started)
             report(f"still working ({elapsed // 60}m{elapsed % 60:02d}s): {last_note}{_log_tail(last_note)}")
 
@@ -116,21 +124,25 @@ def _facts(text: str) -> dict[str, str]:
     return facts
 
 
-async def harness_status(report: Report) -> dict[str, str]:
-    return _facts(await _run_harness(["status"], report, "reading the local cluster's status"))
+async def harness_status(report: Report, harness: Harness) -> dict[str, str]:
+    return _facts(await _run_harness(["status"], report, "reading the local cluster's status", harness))
 
 
-async def _helm(report: Report, environ: Mapping[str, str]) -> str:
+async def _helm(report: Report, environ: Mapping[str, str], harness: Harness) -> str:
     """The helm to use: $HELM_BINARY, helm on PATH, or the harness's pinned helm (built if missing)."""
     found = environ.get("HELM_BINARY") or shutil.which("helm")
     if found:
         return found
     report("no helm on PATH: building the pinned helm with cluster/harness.sh (first run only)")
-    await _run_harness(["build", "helm"], report, "building helm")
-    return (await harness_status(report))["helm"]
+    await _run_harness(["build", "helm"], report, "building helm", harness)
+    return (await harness_status(report, harness))["helm"]
 
 
-async def choose_cluster(report: Report, environ: Mapping[str, str] | None = None) -> ClusterChoice:
+async def choose_cluster(
+    report: Report, environ: Mapping[str, str] | None = None, harness: Harness | None = None
+) -> ClusterChoice:
+    """The cluster to deploy to, reporting each step; raises :class:`ClusterUnavailable`."""
+    harness = harness or Harness()
     env = os.environ if environ is None else environ
     kubeconfig = env.get("KUBECONFIG", "")
     if kubeconfig:
@@ -138,14 +150,14 @@ async def choose_cluster(report: Report, environ: Mapping[str, str] | None = Non
         if not await asyncio.to_thread(os.path.isfile, first):
             raise ClusterUnavailable(f"KUBECONFIG names {first}, which does not exist")
         report(f"using the current context of KUBECONFIG ({kubeconfig})")
-        helm = await _helm(report, env)
+        helm = await _helm(report, env, harness)
         return ClusterChoice(kubeconfig, helm, f"your cluster (current context of {kubeconfig})")
     report(
         "no KUBECONFIG set: starting the local cluster with cluster/harness.sh up "
         "(the first run builds Kubernetes from Go modules: about 12 minutes on 2 cores; later runs take seconds)"
     )
-    await _run_harness(["up"], report, "starting the local cluster")
-    facts = await harness_status(report)
+    await _run_harness(["up"], report, "starting the local cluster (waits while another run holds its lock)", harness)
+    facts = await harness_status(report, harness)
     if facts.get("state") != "running":
         raise ClusterUnavailable(f"the local cluster is {facts.get('state')}; see {facts.get('harness_log')}")
     nodes = "a real node and kwok nodes" if facts.get("real_node") == "ready" else "kwok nodes (simulated)"
