@@ -195,8 +195,9 @@ def run_sandbox(port: int = DEFAULT_PORT) -> int:
         )
         return 2
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), json_lines=False)
-    # The scheduler's job bookkeeping would bury the sandbox's own lines.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The scheduler's job bookkeeping and the migrations' steps would bury the sandbox's own lines.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
     async def main() -> int:
         stop = asyncio.Event()
