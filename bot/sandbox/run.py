@@ -79,9 +79,18 @@ class Sandbox:
         self.emulator.workspace.status({"phase": phase, "text": text})
 
     async def run(self, stop: asyncio.Event) -> int:
-        await self.emulator.start(
-            port=self.port, routes=self.page.routes(), middlewares=[SandboxPage.guard(lambda: self.emulator.port)]
-        )
+        try:
+            await self.emulator.start(
+                port=self.port, routes=self.page.routes(), middlewares=[SandboxPage.guard(lambda: self.emulator.port)]
+            )
+        except OSError as exc:
+            print(
+                f"sandbox: cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
+                "choose another port with `python -m bot sandbox --port N`",
+                file=sys.stderr,
+            )
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            return 2
         say(f"open {self.emulator.base_url}/ in your browser (listening on 127.0.0.1 only; not for production)")
         say(CONNECT_HELP)
         try:

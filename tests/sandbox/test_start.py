@@ -67,3 +67,21 @@ def test_make_run_starts_the_sandbox_without_slack_settings_and_the_bot_with_the
     assert "-m bot sandbox" in _make_run() and "-m bot serve" not in _make_run()
     with_slack = _make_run(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", ADMIN_CHANNEL_ID="C1")
     assert "-m bot serve" in with_slack and "-m bot sandbox" not in with_slack
+
+
+def test_a_port_in_use_is_named_with_what_to_do_instead() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "--port N" in proc.stderr
