@@ -25,8 +25,11 @@ $(NODE_INSTALLED): package.json package-lock.json
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
+# Without Slack settings (in the environment or .env), `make run` starts the local sandbox:
+# a Slack workspace in the browser on 127.0.0.1, the real bot behind it (bot/sandbox/).
+# With them, it serves Slack (Socket Mode when SLACK_APP_TOKEN is set).
 run: $(INSTALLED)
-	$(BIN)/python -m bot serve $(ENV_FILE)
+	$(BIN)/python -m bot run $(ENV_FILE)
 
 socket: $(INSTALLED)
 	$(BIN)/python -m bot socket $(ENV_FILE)
@@ -44,7 +47,7 @@ test: install
 
 # Only the tests that need no cluster, no hub and no PostgreSQL server.
 test-fast: $(INSTALLED)
-	$(BIN)/python -m pytest -m "not cluster and not hub and not postgres"
+	$(BIN)/python -m pytest -m "not cluster and not hub and not postgres and not browser"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check bot tests bench

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot serve | socket | check-policies [DIR|FILE] | migrate``."""
+"""Command line: ``python -m bot serve | socket | sandbox | check-policies [DIR|FILE] | migrate``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from dotenv import load_dotenv
 
@@ -55,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser(
         "migrate", parents=[env_file], help="bring the database at $DATABASE_URL to the newest schema revision"
+    )
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot without Slack: a local workspace in the browser, on 127.0.0.1 only (not for production; "
+        "refuses to start when Slack settings are set)",
+    )
+    sandbox.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0: any free port)")
+    sub.add_parser(
+        "run",
+        parents=[env_file],
+        help="what `make run` does: serve Slack (HTTP, or Socket Mode with SLACK_APP_TOKEN) when Slack settings "
+        "are set, else the sandbox",
     )
     return parser
 
@@ -155,6 +169,15 @@ def _run(mode: Mode) -> int:
     return 0
 
 
+def run_mode(environ: Mapping[str, str]) -> Literal["sandbox", "serve", "socket"]:
+    """What ``make run`` starts: the sandbox without Slack settings, else the bot for Slack."""
+    from bot.sandbox.run import slack_settings_in
+
+    if not slack_settings_in(environ):
+        return "sandbox"
+    return "socket" if environ.get("SLACK_APP_TOKEN") else "serve"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     env_file: Path | None = getattr(args, "env_file", None)
@@ -167,6 +190,17 @@ def main(argv: list[str] | None = None) -> int:
         return _check_policies(args.directory, args.kubeconfig)
     if args.command == "migrate":
         return _migrate()
+    if args.command == "sandbox":
+        from bot.sandbox.run import run_sandbox
+
+        return run_sandbox(args.port)
+    if args.command == "run":
+        mode = run_mode(os.environ)
+        if mode == "sandbox":
+            from bot.sandbox.run import DEFAULT_PORT, run_sandbox
+
+            return run_sandbox(DEFAULT_PORT)
+        return _run(mode)
     return _run("serve" if args.command == "serve" else "socket")
 
 

@@ -9,6 +9,13 @@ Towards the bot it plays both of Slack's roles:
 Nothing in the bot or in Bolt is patched: the bot is configured with
 ``SLACK_API_URL`` pointing here, exactly as an operator would point it at Slack.
 
+It also keeps what a workspace would show (:class:`~bot.sandbox.workspace.Workspace`):
+conversations, ephemeral replies, App Homes and modals, with a feed of changes; the
+sandbox's page (:mod:`bot.sandbox.server`) is drawn from it, and its people act through
+:meth:`SlackEmulator.type_command`, :meth:`~SlackEmulator.click_message`,
+:meth:`~SlackEmulator.click_view`, :meth:`~SlackEmulator.submit_modal` and
+:meth:`~SlackEmulator.open_home`, which send exactly what Slack sends.
+
 Like Slack, it refuses payloads over Block Kit's documented limits
 (:mod:`bot.slack.limits`): ``invalid_blocks`` for messages, ``invalid_arguments`` for
 views, HTTP 400 on a ``response_url``. Every refusal is also kept in :attr:`refused`,
@@ -24,7 +31,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +39,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox.workspace import Message, ReplyTarget, Workspace
 from bot.slack.limits import Surface, violations
 
 __all__ = ["ApiCall", "Refusal", "SlackEmulator", "SlackReply", "sign"]
@@ -114,17 +122,24 @@ class SlackEmulator:
     enterprise_id: str = ""
     app_id: str = APP_ID
     refused: list[Refusal] = field(default_factory=list)
+    # When set, the one bot token accepted (the sandbox's per-run token); else any xoxb- token.
+    bot_token: str = ""
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._failures: dict[str, _Failure] = {}
         self._holds: dict[str, asyncio.Event] = {}
-        # Who each response_url was issued to (its token -> user ID).
+        # Who each response_url was issued to (its token -> user ID), and where it posts.
         self._response_owner: dict[str, str] = {}
+        self._response_targets: dict[str, ReplyTarget] = {}
+        # Who each trigger_id was issued to, so a modal opens for the right person.
+        self._trigger_owner: dict[str, str] = {}
+        self.workspace = Workspace()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.base_url = ""
+        self.port = 0
         self.socket_mode = False
         self._socket_ws: web.WebSocketResponse | None = None
         self._socket_connected = asyncio.Event()
@@ -132,17 +147,21 @@ class SlackEmulator:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        app = web.Application()
+    async def start(
+        self, *, port: int = 0, routes: Iterable[web.AbstractRouteDef] = (), middlewares: Iterable[Any] = ()
+    ) -> None:
+        """Serve on 127.0.0.1 (only) at ``port`` (0: any free port), with extra ``routes``."""
+        app = web.Application(middlewares=list(middlewares))
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_routes(list(routes))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{self.port}"
         self._session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
@@ -189,14 +208,18 @@ class SlackEmulator:
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         token_kind = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
-        if not request.headers.get("Authorization", "").startswith(token_kind):
+        authorization = request.headers.get("Authorization", "")
+        if not authorization.startswith(token_kind):
             return web.json_response({"ok": False, "error": "not_authed"})
+        if self.bot_token and token_kind.endswith("xoxb-") and authorization != f"Bearer {self.bot_token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         gate = self._holds.get(method)
         if gate is not None:
             await gate.wait()
         refused = self._refusal(method, args)
         if refused is not None:
             self.refused.append(refused)
+            self.workspace.refused(method, refused.problems)
             await self._record(f"{method}!refused", args)
             error = "invalid_arguments" if method in _VIEW_METHODS else "invalid_blocks"
             return web.json_response(
@@ -219,7 +242,31 @@ class SlackEmulator:
                 return web.Response(status=failure.status, text="internal error")
             return web.json_response({"ok": False, "error": failure.error or "fatal_error"})
         await self._record(method, args)
-        return web.json_response(self._answer(method, args))
+        answer = self._answer(method, args)
+        if answer.get("ok"):
+            self._show(method, args, answer)
+        return web.json_response(answer)
+
+    def _show(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
+        """Apply an accepted call to what the workspace shows."""
+        text, blocks = str(args.get("text", "")), list(args.get("blocks") or [])
+        if method == "chat.postMessage":
+            self.workspace.post(Message(str(answer["channel"]), str(answer["ts"]), BOT_USER, text, blocks))
+        elif method == "chat.update":
+            self.workspace.update(str(args.get("channel")), str(args.get("ts")), text, blocks)
+        elif method == "chat.postEphemeral":
+            ts = str(answer["message_ts"])
+            self.workspace.post(Message(str(args.get("channel")), ts, BOT_USER, text, blocks, str(args.get("user"))))
+        elif method == "views.publish":
+            self.workspace.publish_home(str(args.get("user_id")), answer["view"])
+            self.workspace.remember_view(str(args.get("user_id")), str(answer["view"]["id"]))
+        elif method in ("views.open", "views.push"):
+            user = self._trigger_owner.get(str(args.get("trigger_id")), "")
+            if user:
+                self.workspace.open_modal(user, answer["view"])
+        elif method == "views.update":
+            view_id = str(args.get("view_id", ""))
+            self.workspace.update_view(view_id, dict(answer["view"], id=view_id))
 
     @staticmethod
     def _refusal(method: str, args: dict[str, Any]) -> Refusal | None:
@@ -302,8 +349,12 @@ class SlackEmulator:
         problems = violations(payload, "message")
         if problems:
             self.refused.append(Refusal("response_url", problems, payload))
+            self.workspace.refused("response_url", problems)
             await self._record("response_url!refused", dict(payload, _token=request.match_info["token"]))
             return web.Response(status=400, text="invalid_blocks")
+        target = self._response_targets.get(request.match_info["token"])
+        if target is not None:
+            self.workspace.reply(target, payload, time.time())
         await self._record("response_url", dict(payload, _token=request.match_info["token"]))
         return web.Response(text="ok")
 
@@ -468,10 +519,16 @@ class SlackEmulator:
         headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
         return await self.send({}, raw_body=body, headers=headers, **kwargs)
 
-    def _response_url_for(self, user_id: str) -> str:
+    def _response_url_for(self, user_id: str, channel: str = "CGENERAL", message_ts: str = "") -> str:
         token = str(next(self._ts))
         self._response_owner[token] = user_id
+        self._response_targets[token] = ReplyTarget(user_id, channel, message_ts)
         return f"{self.base_url}/response/{token}"
+
+    def _trigger_for(self, user_id: str) -> str:
+        trigger = f"{next(self._ts)}.trigger"
+        self._trigger_owner[trigger] = user_id
+        return trigger
 
     async def slash_command(
         self,
@@ -507,8 +564,8 @@ class SlackEmulator:
             "text": text,
             "api_app_id": self.app_id,
             "is_enterprise_install": "false",
-            "response_url": self._response_url_for(user_id),
-            "trigger_id": f"{next(self._ts)}.trigger",
+            "response_url": self._response_url_for(user_id, channel_id),
+            "trigger_id": self._trigger_for(user_id),
             **(fields or {}),
         }
 
@@ -588,6 +645,109 @@ class SlackEmulator:
         if self.socket_mode:
             return await self.socket_send("interactive", payload)
         return await self.send({"payload": json.dumps(payload)}, **kwargs)
+
+    # -- what the sandbox's people do ----------------------------------------------------------
+
+    def _person(self, user_id: str) -> dict[str, str]:
+        return {"id": user_id, "username": user_id.lower(), "team_id": self.team_id}
+
+    async def type_command(self, user_id: str, channel: str, text: str) -> SlackReply:
+        """``/jupyterhub <text>`` typed by ``user_id`` in ``channel``. They alone see what they
+        typed and the message of the acknowledgement, as in Slack."""
+        workspace = self.workspace
+        typed = f"/jupyterhub {text}".strip()
+        workspace.post(Message(channel, workspace.new_ts(time.time()), user_id, typed, [], user_id))
+        reply = await self.slash_command(user_id, text, channel_id=channel)
+        if reply.status == 200 and reply.body.strip():
+            payload = reply.json() if reply.body.startswith("{") else {"text": reply.body}
+            if isinstance(payload, dict) and ("text" in payload or "blocks" in payload):
+                visible_to = "" if payload.get("response_type") == "in_channel" else user_id
+                text_, blocks = str(payload.get("text", "")), list(payload.get("blocks") or [])
+                workspace.post(Message(channel, workspace.new_ts(time.time()), BOT_USER, text_, blocks, visible_to))
+        return reply
+
+    def _interaction(self, user_id: str, action: dict[str, Any]) -> dict[str, Any]:
+        """The parts of a ``block_actions`` payload every click shares."""
+        clicked = {k: v for k, v in action.items() if k in ("type", "action_id", "block_id", "value", "text", "style")}
+        return {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "sandbox"},
+            "user": self._person(user_id),
+            "api_app_id": self.app_id,
+            "token": "legacy-verification-token",
+            "trigger_id": self._trigger_for(user_id),
+            "actions": [dict(clicked, action_ts=f"{time.time():.6f}")],
+        }
+
+    async def click_message(self, user_id: str, channel: str, ts: str, action: dict[str, Any]) -> SlackReply:
+        """A click on a button of the message ``ts`` in ``channel``."""
+        message = self.workspace.messages.get((channel, ts))
+        ephemeral = bool(message and message.visible_to)
+        payload = self._interaction(user_id, action)
+        payload.update(
+            container={"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": ephemeral},
+            channel={"id": channel, "name": channel.lower()},
+            response_url=self._response_url_for(user_id, channel, ts),
+        )
+        if message is not None and not ephemeral:
+            payload["message"] = {"type": "message", "ts": ts, "text": message.text, "blocks": message.blocks}
+        return await self.send({"payload": json.dumps(payload)})
+
+    async def click_view(self, user_id: str, view_id: str, action: dict[str, Any]) -> SlackReply:
+        """A click on a button in a view (the App Home, or a modal); Slack gives no response_url."""
+        view = self.workspace.homes.get(user_id, {})
+        if view.get("id") != view_id:
+            view = self.workspace.modals.get(user_id, {})
+        payload = self._interaction(user_id, action)
+        payload.update(container={"type": "view", "view_id": view_id}, view=dict(view, team_id=self.team_id))
+        return await self.send({"payload": json.dumps(payload)})
+
+    async def submit_modal(self, user_id: str, values: dict[str, Any]) -> dict[str, str]:
+        """Submit ``user_id``'s open modal; the inline field errors the bot answered with (by
+        block ID), none if it accepted and the modal closed."""
+        view = self.workspace.modals.get(user_id)
+        if view is None:
+            return {}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "sandbox"},
+            "user": self._person(user_id),
+            "api_app_id": self.app_id,
+            "token": "legacy-verification-token",
+            "trigger_id": self._trigger_for(user_id),
+            "view": dict(view, team_id=self.team_id, app_id=self.app_id, state={"values": values}, hash="1.sandbox"),
+            "response_urls": [],
+        }
+        reply = await self.send({"payload": json.dumps(payload)})
+        answer = reply.json() if reply.body.startswith("{") else {}
+        if reply.status == 200 and answer.get("response_action") == "errors":
+            return {str(k): str(v) for k, v in dict(answer.get("errors") or {}).items()}
+        if reply.status == 200 and answer.get("response_action") == "update":
+            self.workspace.open_modal(user_id, dict(answer["view"], id=view["id"]))
+            return {}
+        if reply.status != 200:
+            return {"": f"the app answered HTTP {reply.status}"}
+        self.workspace.close_modal(user_id)
+        return {}
+
+    async def open_home(self, user_id: str) -> SlackReply:
+        """``user_id`` opens the app's Home tab: the ``app_home_opened`` event."""
+        event = {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": self.app_id,
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._ts):08d}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": "D" + user_id.lstrip("UW"),
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+        }
+        return await self.send_json(event)
 
 
 async def _serve_forever(groups: dict[str, list[str]], signing_secret: str) -> None:
