@@ -68,7 +68,7 @@ async def one_size(size: int) -> dict[str, float]:
             profiles={"small": Profile(image="i:1", cpu="1", memory="1Gi")},
             clusters={"dev": ClusterSpec()},
         )
-        activity = EnvironmentActivity(_TokensOnly(), HubActivityReader(concurrency=50))
+        activity = EnvironmentActivity(_TokensOnly(), HubActivityReader(hubs_at_once=50))
         lifecycle = Lifecycle(
             store=store,
             policy=policy,

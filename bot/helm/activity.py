@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.core.environment import Environment, Target
 from bot.core.ports import ActivityUnknown
-from bot.hub.activity import HubActivityReader
+from bot.hub.activity import HubActivityReader, HubApi, at
 
 __all__ = ["EnvironmentActivity", "HubTokens"]
 
@@ -33,7 +33,8 @@ class EnvironmentActivity:
     async def latest_activity(self, env: Environment) -> datetime | None:
         if not env.url:
             raise ActivityUnknown("the environment has no URL")
-        return await self._reader.latest_activity(env.url.rstrip("/") + "/hub/api", await self._token(env))
+        api = HubApi(env.url.rstrip("/") + "/hub/api", await self._token(env))
+        return await self._reader.latest_activity(at(api))
 
     def forget(self, env: Environment) -> None:
         self._tokens.pop(env.id, None)
