@@ -53,12 +53,16 @@ class Jobs:
         except Exception:
             log.exception("scheduled job %s failed", name)
 
-    async def sweep(self) -> None:
-        """Expiry, expiry warnings, idle checks, and resuming abandoned work."""
+    async def expiry(self) -> None:
+        """Expiry, expiry warnings, and resuming abandoned work. Nothing here waits on a hub."""
         await self._as_leader("expire-due", self.lifecycle.teardowns.expire_due)
         await self._as_leader("warn-expiring", self.lifecycle.watch.warn_expiring)
-        await self._as_leader("idle-sweep", self.lifecycle.watch.sweep_idle)
         await self._as_leader("resume", self.lifecycle.resume)
+
+    async def idle_sweep(self) -> None:
+        """Idle checks, which read every hub. A job of its own: while a slow hub holds it
+        (each hub's read is bounded by its deadline), expiry runs on time all the same."""
+        await self._as_leader("idle-sweep", self.lifecycle.watch.sweep_idle)
 
     async def reconcile(self) -> None:
         await self._as_leader("reconcile", self.lifecycle.watch.reconcile)
@@ -74,6 +78,7 @@ def build_scheduler(jobs: Jobs, *, sweep_seconds: int, reconcile_seconds: int) -
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     heartbeat_seconds = max(int(jobs.lease_ttl.total_seconds()) // 3, 1)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=heartbeat_seconds, id="heartbeat", **common)
-    scheduler.add_job(jobs.sweep, "interval", seconds=sweep_seconds, id="sweep", **common)
+    scheduler.add_job(jobs.expiry, "interval", seconds=sweep_seconds, id="expiry", **common)
+    scheduler.add_job(jobs.idle_sweep, "interval", seconds=sweep_seconds, id="idle-sweep", **common)
     scheduler.add_job(jobs.reconcile, "interval", seconds=reconcile_seconds, id="reconcile", **common)
     return scheduler

@@ -21,7 +21,7 @@ from bot.core.lifecycle import Lifecycle
 from bot.core.policy import Policy, read_policy, referenced_groups
 from bot.core.ports import Deployer
 from bot.core.problems import ClusterNotConfigured
-from bot.helm.activity import EnvironmentActivity, HubTokens
+from bot.helm.activity import EnvironmentActivity, HubAccess
 from bot.helm.deployer import EnvironmentAccess, HelmDeployer
 from bot.helm.kube import ClusterConnections
 from bot.hub.activity import HubActivityReader
@@ -164,8 +164,8 @@ class Runtime:
         self.store.close()
 
 
-class ClusterDeployer(Deployer, HubTokens, Protocol):
-    """A deployer that also hands out each hub's read-only token (for activity reads)."""
+class ClusterDeployer(Deployer, HubAccess, Protocol):
+    """A deployer that also tells where and with what token each hub's activity is read."""
 
 
 def build_runtime(

@@ -12,7 +12,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ from bot.core.problems import (
     TlsSecretUnavailable,
     ValuesRefused,
 )
-from bot.helm import chart, urls
+from bot.helm import activity, chart, urls
 from bot.helm.chart import LABEL_ENVIRONMENT, LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY
 from bot.helm.image_pulls import PullFailure, PullWatch, pull_failures
 from bot.helm.kube import ClusterConnection, ClusterConnections
@@ -306,6 +307,13 @@ class HelmDeployer:
         token = await self._secret_value(target, chart.BOT_API_TOKEN_KEY)
         redactor.register(target.namespace, token)
         return token
+
+    @asynccontextmanager
+    async def hub_api_url(self, target: Target) -> AsyncIterator[str]:
+        """Where the bot reads the hub's API, inside the cluster (see :mod:`bot.helm.activity`)."""
+        conn = await self._connections.get(target.cluster)
+        async with activity.hub_api_url(conn, target) as url:
+            yield url
 
     async def _secret_value(self, target: Target, key: str) -> str:
         conn = await self._connections.get(target.cluster)

@@ -29,6 +29,8 @@ class ClusterConnection:
     authorization: k8s.AuthorizationV1Api
     discovery: k8s.DiscoveryV1Api
     helm: pyhelm3.Client
+    # The bot runs inside this cluster (in-cluster configuration, no kubeconfig).
+    in_cluster: bool = False
 
 
 class ClusterConnections:
@@ -100,6 +102,7 @@ class ClusterConnections:
             authorization=k8s.AuthorizationV1Api(api),
             discovery=k8s.DiscoveryV1Api(api),
             helm=helm,
+            in_cluster=not self._kubeconfig,
         )
 
 

@@ -28,6 +28,7 @@ from kubernetes.client.exceptions import ApiException
 from bot.config import DEFAULT_CHART
 from bot.core.environment import Target
 from bot.core.policy import ClusterSpec
+from bot.core.ports import ActivityUnknown
 from bot.core.states import State
 from bot.helm.chart import LABEL_MANAGED_BY, MANAGED_BY
 from bot.helm.deployer import ACCESS_BINDING, EnvironmentAccess, HelmDeployer
@@ -301,6 +302,19 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     labels = k8s.CoreV1Api(admin).read_namespace(env.namespace).metadata.labels
     assert labels.items() >= installed_bot.namespace_labels.items()
 
+    # Its hub's activity is read inside the cluster's trust boundary: through the API server,
+    # as this ServiceAccount, a port-forward to the proxy's pod. kwok plays the node here and
+    # has no forward configured, so kwok answers: the request reached the node, for that
+    # pod's port. (The service proxy could not carry the hub's token: see bot/helm/activity.py.)
+    [proxy] = (
+        k8s.CoreV1Api(admin)
+        .list_namespaced_pod(env.namespace, label_selector="app.kubernetes.io/component=proxy")
+        .items
+    )
+    with pytest.raises(ActivityUnknown) as unknown:
+        await bot.runtime.activity.latest_activity(env)
+    assert f'no forward found for port 8000 in pod "{env.namespace}/{proxy.metadata.name}"' in str(unknown.value)
+
     bot.clock.advance(env.lifetime + timedelta(minutes=1))
     assert await bot.runtime.lifecycle.teardowns.expire_due() == 1
     await bot.slack.wait_for("chat.postMessage", lambda c: "was removed" in c.text_blob, timeout=DEPLOY_WAIT)
@@ -364,6 +378,26 @@ def test_no_secrets_outside_its_namespaces(installed_bot: InstalledBot, bot_api:
         _refused(partial(core.list_namespaced_secret, namespace))
     _refused(lambda: core.read_namespaced_secret("slack", installed_bot.namespace))
     _refused(lambda: core.list_secret_for_all_namespaces())
+
+
+def test_no_port_forward_outside_its_namespaces(installed_bot: InstalledBot, bot_api: k8s.ApiClient) -> None:
+    authorization = k8s.AuthorizationV1Api(bot_api)
+    for namespace in ("default", "kube-system", installed_bot.namespace):
+        for verb in ("get", "create"):
+            review: Any = {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {
+                    "resourceAttributes": {
+                        "namespace": namespace,
+                        "verb": verb,
+                        "resource": "pods",
+                        "subresource": "portforward",
+                    }
+                },
+            }
+            answer: Any = authorization.create_self_subject_access_review(review)
+            assert not answer.status.allowed, f"may {verb} pods/portforward in {namespace}"
 
 
 def test_no_cluster_wide_reads_of_workloads(bot_api: k8s.ApiClient) -> None:

@@ -84,6 +84,8 @@ EXPECTED_ENVIRONMENT_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": READ},
     {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": READ},
+    # Hub activity through a port-forward, for a bot outside the cluster (WebSocket: get; 1.35+: also create).
+    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},
 ]
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.core.states import State
 from bot.sandbox.emulator import ApiCall
-from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, STUDENT, ContractBot, assert_acked
+from tests.contract.conftest import ADMIN, ADMIN_CHANNEL, GROUPS, STUDENT, ContractBot, assert_acked
+from tests.support.bot_harness import running_bot
+from tests.support.stand_ins import InMemoryDeployer
 
 
 async def _ready(bot: ContractBot, name: str = "lab") -> None:
@@ -117,3 +126,76 @@ async def test_app_home_shows_own_environments_and_admin_buttons(bot: ContractBo
     assert "Your environments" in by_user[STUDENT] and "delete_now" in by_user[STUDENT]
     assert "expire_environment" not in by_user[STUDENT]
     assert "All environments" in by_user[ADMIN] and "expire_environment" in by_user[ADMIN]
+
+
+# -- one deploy slot, a long queue ---------------------------------------------------------------
+
+ONE_SLOT_POLICY = """
+roles:
+  students:
+    members: [group:S0STUDENTS]
+    allow: [launch, list, status, creds, extend, delete]
+    profiles: [small]
+    clusters: [dev]
+    max_environments: 4
+profiles:
+  small: {image: "quay.io/jupyter/minimal-notebook:2025-06-30", cpu: "1", memory: 1Gi, storage: 1Gi}
+clusters:
+  dev: {service_type: NodePort}
+defaults: {lifetime: 8h, profile: small, cluster: dev}
+"""
+
+
+@pytest.fixture
+async def one_slot_bot(database_url: str, tmp_path: Path) -> AsyncIterator[ContractBot]:
+    """The real bot with MAX_CONCURRENT_DEPLOYS=1 and room for four environments."""
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "one-slot.yaml").write_text(ONE_SLOT_POLICY)
+    deployer = InMemoryDeployer()
+    async with running_bot(
+        database_url=database_url,
+        policies_dir=tmp_path / "policies",
+        groups=GROUPS,
+        deployer=deployer,
+        extra_env={"MAX_CONCURRENT_DEPLOYS": "1"},
+    ) as running:
+        try:
+            yield ContractBot(runtime=running.runtime, slack=running.slack, clock=running.clock, deployer=deployer)
+        finally:
+            if deployer.gate is not None:
+                deployer.gate.set()  # a failed test must not leave a deploy waiting forever
+
+
+async def test_expiries_queued_behind_a_held_slot_are_each_torn_down_once(one_slot_bot: ContractBot) -> None:
+    bot = one_slot_bot
+    lifecycle = bot.runtime.lifecycle
+    names = ("one", "two", "three")
+    for name in names:
+        await _ready(bot, name)
+    expiring = [bot.environment(STUDENT, name) for name in names]
+
+    # A fourth launch takes the only slot and keeps it.
+    bot.deployer.gate = asyncio.Event()
+    assert_acked(await bot.slack.slash_command(STUDENT, "launch holder"))
+    deadline = time.monotonic() + 10
+    while len(bot.deployer.deploys) < 4:
+        assert time.monotonic() < deadline, "the fourth deploy never started"
+        await asyncio.sleep(0.01)  # wait-ok: polling under a deadline
+
+    # All three expire while the slot is held; the jobs go on running for five minutes.
+    bot.clock.now = max(env.expires_at for env in expiring if env.expires_at is not None)
+    await bot.runtime.jobs.heartbeat()
+    assert await lifecycle.teardowns.expire_due() == 3
+    for _ in range(30):
+        bot.clock.advance(timedelta(seconds=10))
+        await bot.runtime.jobs.heartbeat()
+        await lifecycle.resume()
+        await asyncio.sleep(0)  # let what resume started reach the slot's queue
+    assert bot.deployer.teardowns == []
+
+    bot.deployer.gate.set()
+    await bot.settle()
+    assert Counter(t.namespace for t in bot.deployer.teardowns) == {env.namespace: 1 for env in expiring}
+    assert all(bot.environment(STUDENT, name).state == State.DELETED for name in names)
+    removed = bot.slack.find("chat.postMessage", lambda c: "was removed" in c.text_blob)
+    assert len(removed) == 3

@@ -3,7 +3,9 @@ which is the real SQL store on a throwaway SQLite file. No HTTP, no Slack, no cl
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ RESEARCHER = Actor("U0RESEARCH")
 ADMIN = Actor("U0ADMIN")
 OTHER_ADMIN = Actor("U0ADMIN2")
 NOBODY = Actor("U0NOBODY")
+CLAIM_TTL = timedelta(seconds=30)
 
 POLICY: dict[str, Any] = {
     "roles": {
@@ -100,10 +103,10 @@ class Core:
         self.clock.advance(delta)
 
 
-@pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[Core]:
+@asynccontextmanager
+async def running_core(db: Path, *, policy: dict[str, Any] = POLICY, max_concurrent: int = 4) -> AsyncIterator[Core]:
     clock = MutableClock()
-    store = SqlStore(make_engine(f"sqlite:///{tmp_path / 'core.db'}"), clock=clock)
+    store = SqlStore(make_engine(f"sqlite:///{db}"), clock=clock)
     store.create_schema()
     deployer, notifier, activity, metrics = (
         InMemoryDeployer(),
@@ -113,15 +116,35 @@ async def core(tmp_path: Path) -> AsyncIterator[Core]:
     )
     lifecycle = Lifecycle(
         store=store,
-        policy=Policy.model_validate(POLICY),
+        policy=Policy.model_validate(policy),
         deployer=deployer,
         notifier=notifier,
         activity=activity,
         metrics=metrics,
         secrets=SecretRedactor(),
         clock=clock,
-        claim_ttl=timedelta(seconds=30),
+        max_concurrent=max_concurrent,
+        claim_ttl=CLAIM_TTL,
     )
-    yield Core(lifecycle, store, deployer, notifier, activity, metrics, clock)
-    await lifecycle.drain()
-    store.close()
+    try:
+        yield Core(lifecycle, store, deployer, notifier, activity, metrics, clock)
+    finally:
+        if deployer.gate is not None:
+            deployer.gate.set()  # a failed test must not leave a deploy waiting forever
+        await lifecycle.drain()
+        store.close()
+
+
+@pytest.fixture
+async def core(tmp_path: Path) -> AsyncIterator[Core]:
+    async with running_core(tmp_path / "core.db") as running:
+        yield running
+
+
+@pytest.fixture
+async def one_slot_core(tmp_path: Path) -> AsyncIterator[Core]:
+    """One deploy or teardown at a time (MAX_CONCURRENT_DEPLOYS=1), and room for five environments."""
+    policy = copy.deepcopy(POLICY)
+    policy["roles"]["students"]["max_environments"] = 5
+    async with running_core(tmp_path / "core.db", policy=policy, max_concurrent=1) as running:
+        yield running

@@ -1,13 +1,17 @@
 """Idle detection against real hubs: activity comes from real logins, read with the bot's token.
 
-The bot is the real one over HTTP with the Slack emulator; its deployer stand-in hands out
-the address and token of a real `jupyterhub` process started from our chart's configuration
-(or of a port where nothing answers). The bot's clock is moved, never slept on.
+The bot is the real one over HTTP with the Slack emulator; its deployer stand-in plays the
+cluster: it hands the owner a public URL, and the bot the address and token of a real
+`jupyterhub` process started from our chart's configuration (or a port where nothing
+answers) as the hub's API inside the cluster. Nothing answers at the public URL: the bot
+reads activity only where the cluster says, never through the URL its users open. The
+bot's clock is moved, never slept on.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,17 +53,25 @@ defaults:
 """
 
 
+@dataclass(frozen=True)
+class Hub:
+    public_url: str  # what the owner is given
+    api_url: str  # where the cluster lets the bot read the hub's API
+    token: str = field(repr=False)
+    password: str = field(repr=False)
+
+
 @dataclass
 class HubAddresses:
-    """Deploys hand out these hubs in order; a hub is (base URL, bot token, admin password)."""
+    """Deploys hand out these hubs in order."""
 
-    hubs: list[tuple[str, str, str]]
-    deployed: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    hubs: list[Hub]
+    deployed: dict[str, Hub] = field(default_factory=dict)
     teardowns: list[str] = field(default_factory=list)
 
     async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
-        url, _token, password = self.deployed[request.target.namespace] = self.hubs.pop(0)
-        return Deployed(url=url, username="admin", password=password)
+        hub = self.deployed[request.target.namespace] = self.hubs.pop(0)
+        return Deployed(url=hub.public_url, username="admin", password=hub.password)
 
     async def teardown(self, target: Target) -> None:
         self.teardowns.append(target.namespace)
@@ -68,10 +80,14 @@ class HubAddresses:
         return self.deployed[target.namespace][0]
 
     async def credentials(self, target: Target) -> tuple[str, str]:
-        return "admin", self.deployed[target.namespace][2]
+        return "admin", self.deployed[target.namespace].password
 
     async def hub_token(self, target: Target) -> str:
-        return self.deployed[target.namespace][1]
+        return self.deployed[target.namespace].token
+
+    @asynccontextmanager
+    async def hub_api_url(self, target: Target) -> AsyncIterator[str]:
+        yield self.deployed[target.namespace].api_url
 
     async def managed_namespaces(self, cluster: str) -> dict[str, str]:
         return {}
@@ -90,9 +106,13 @@ def hub(helm: Path) -> Iterator[RunningHub]:
 async def idle_bot(tmp_path: Path, hub: RunningHub) -> AsyncIterator[tuple[BotUnderTest, HubAddresses]]:
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "idle.yaml").write_text(POLICY)
-    nowhere = f"http://127.0.0.1:{free_port()}/"
+    public = f"http://127.0.0.1:{free_port()}/"  # nothing answers there
+    nowhere = f"http://127.0.0.1:{free_port()}/hub/api"
     addresses = HubAddresses(
-        hubs=[(hub.base_url, hub.bot_api_token, hub.admin_password), (nowhere, "unused-token", "unused")]
+        hubs=[
+            Hub(public, hub.api_url, hub.bot_api_token, hub.admin_password),
+            Hub(public, nowhere, "unused-token", "unused"),
+        ]
     )
     # The bot's clock starts 90 minutes behind the wall clock, so real hub activity can
     # happen "after" an idle warning the bot gave on its own clock.
@@ -124,7 +144,7 @@ async def test_real_activity_keeps_a_hub_and_idleness_removes_it(
     watcher = bot.runtime.lifecycle.watch
     await _launch(bot, "busy")
     env = bot.environment(OWNER, "busy")
-    assert env.url == hub.base_url
+    assert env.url == addresses.deployed[env.namespace].public_url != hub.base_url
 
     # Nobody has used it: activity is the ready time; not idle yet.
     report = await watcher.sweep_idle()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -91,6 +93,10 @@ class InMemoryDeployer:
 
     async def hub_token(self, target: Target) -> str:
         return self._secrets(target).bot_api_token
+
+    @asynccontextmanager
+    async def hub_api_url(self, target: Target) -> AsyncIterator[str]:
+        yield f"http://hubs.example.test/{target.namespace}/hub/api"
 
     async def check(self, cluster: str) -> None:
         return None

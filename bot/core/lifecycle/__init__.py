@@ -102,13 +102,16 @@ class Lifecycle:
 
     async def resume(self) -> int:
         """Pick up work whose process died: approved but never deployed, or a deploy or
-        teardown whose claim has lapsed. Every step is safe to repeat."""
+        teardown whose claim has lapsed. Work this process already has queued or running
+        is left alone, however long it has waited for a slot. Every step is safe to repeat."""
         ctx = self.context
         resumed = 0
         for env in await ctx.store.run(ctx.store.in_states, [State.APPROVED]):
-            self.work.spawn(self.deploys.deploy(env.id))
-            resumed += 1
+            if self.deploys.start(env.id):
+                resumed += 1
         for env in await ctx.store.run(ctx.store.abandoned, [State.DEPLOYING, State.EXPIRING], ctx.now()):
+            if env.id in self.work.in_flight:
+                continue  # ours, waiting for a slot; it checks its claim before it starts
             claimed = await ctx.update_if(
                 env.id,
                 {"state": env.state, "worker": env.worker, "worker_until": env.worker_until},
@@ -121,8 +124,8 @@ class Lifecycle:
                 continue
             log.info("resuming %s of %s after an interruption", claimed.state, claimed.id)
             if claimed.state is State.DEPLOYING:
-                self.work.spawn(self.deploys.resume(claimed))
+                started = self.deploys.resume(claimed)
             else:
-                self.work.spawn(self.teardowns.tear_down(claimed, Removal(RemovalReason.RESUMED)))
-            resumed += 1
+                started = self.teardowns.start(claimed, Removal(RemovalReason.RESUMED))
+            resumed += int(started)
         return resumed

@@ -40,5 +40,5 @@ class Approvals:
             await ctx.revise(decided.approval_message, ApprovalDecided(decided, approved=approve, by=actor.user_id))
         await ctx.tell(decided.owner_id, RequestDecided(decided, approved=approve, by=actor.user_id))
         if approve:
-            ctx.work.spawn(self.deploys.deploy(env_id))
+            self.deploys.start(env_id)
         return decided

@@ -4,12 +4,11 @@ process's background work, and the few look-ups and sends they all need."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +41,11 @@ def default_worker_id() -> str:
 class Work:
     """This process's background work: tasks, the one concurrency limit on deploys and
     teardowns, and claims on the environments being worked on (renewed by a heartbeat,
-    so another replica can resume the work once a claim lapses)."""
+    so another replica can resume the work once a claim lapses).
+
+    Work on an environment counts as in flight from the moment it is queued, not only
+    once it has a slot: a teardown waiting behind other deploys keeps its claim renewed,
+    so no other process, and no later resume in this one, starts it a second time."""
 
     def __init__(self, *, worker_id: str, max_concurrent: int, claim_ttl: timedelta, clock: Clock) -> None:
         self.worker_id = worker_id
@@ -50,13 +53,38 @@ class Work:
         self._claim_ttl = claim_ttl
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        self.in_flight: set[str] = set()
+        # (environment id, kind of work) queued or running in this process.
+        self._queued: set[tuple[str, str]] = set()
+
+    @property
+    def in_flight(self) -> set[str]:
+        """Environments this process has work queued or running for."""
+        return {env_id for env_id, _kind in self._queued}
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` in the background; its failure is logged, never lost."""
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+
+    def start(self, env_id: str, kind: str, work: Callable[[], Awaitable[None]]) -> bool:
+        """Queue ``work`` (a ``kind`` of work on ``env_id``) for a slot under the concurrency
+        limit; ``False``, and nothing queued, if this process already has that work queued
+        or running."""
+        key = (env_id, kind)
+        if key in self._queued:
+            log.info("%s of %s is already queued or running here", kind, env_id)
+            return False
+        self._queued.add(key)
+        self.spawn(self._in_a_slot(key, work))
+        return True
+
+    async def _in_a_slot(self, key: tuple[str, str], work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            async with self.limit:
+                await work()
+        finally:
+            self._queued.discard(key)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -74,14 +102,6 @@ class Work:
 
     def claim_until(self) -> datetime:
         return self._clock() + self._claim_ttl
-
-    @contextlib.contextmanager
-    def working_on(self, env_id: str) -> Iterator[None]:
-        self.in_flight.add(env_id)
-        try:
-            yield
-        finally:
-            self.in_flight.discard(env_id)
 
 
 @dataclass
@@ -137,6 +157,23 @@ class Context:
     ) -> Environment | None:
         """The store's compare-and-set on any columns (``None``: lost the race)."""
         return await self.store.run(self.store.update_if, env_id, expected, values, actor=actor, action=action, **audit)
+
+    async def still_claimed(self, env: Environment) -> bool:
+        """Renew this process's claim on ``env`` if it still holds it (same state, same worker).
+
+        Work that waited for a slot asks this before it starts: if its claim lapsed and
+        another process took the environment over meanwhile, that process does the work."""
+        renewed = await self.update_if(
+            env.id,
+            {"state": env.state, "worker": self.work.worker_id},
+            {"worker_until": self.work.claim_until()},
+            actor=SYSTEM,
+            action="claim-renewed",
+            audit=False,
+        )
+        if renewed is None:
+            log.info("%s of %s was taken over by another process; leaving it to that one", env.state, env.id)
+        return renewed is not None
 
     async def record(self, env_id: str, *, actor: str, action: str, detail: str = "") -> None:
         await self.store.run(self.store.record, env_id, actor=actor, action=action, detail=detail)

@@ -18,35 +18,42 @@ __all__ = ["Deploys"]
 
 # Beyond the deployer's own timeout, the margin before the lifecycle gives up on it.
 _TIMEOUT_MARGIN_SECONDS = 60
+DEPLOY = "deploy"
 
 
 class Deploys:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def deploy(self, env_id: str) -> None:
-        """Deploy an approved environment (a no-op if it is no longer approved)."""
-        ctx = self.ctx
-        async with ctx.work.limit:
-            env = await ctx.transition(
-                env_id,
-                State.APPROVED,
-                State.DEPLOYING,
-                actor=SYSTEM,
-                action="deploy",
-                **ctx.work.claim(),
-            )
-            if env is None:
-                log.info("environment %s is no longer approved; not deploying", env_id)
-                return
-            with ctx.work.working_on(env.id):
-                await self._deploy(env)
+    def start(self, env_id: str) -> bool:
+        """Queue the deploy of an approved environment; ``False`` if it is already queued
+        or running here."""
+        return self.ctx.work.start(env_id, DEPLOY, lambda: self._deploy_approved(env_id))
 
-    async def resume(self, env: Environment) -> None:
-        """Finish a deploy whose process died (this process has just claimed it)."""
-        async with self.ctx.work.limit:
-            with self.ctx.work.working_on(env.id):
-                await self._deploy(env)
+    def resume(self, env: Environment) -> bool:
+        """Queue the rest of a deploy whose process died (this process has just claimed it)."""
+        return self.ctx.work.start(env.id, DEPLOY, lambda: self._resume(env))
+
+    async def _deploy_approved(self, env_id: str) -> None:
+        ctx = self.ctx
+        # The move to 'deploying' is the claim: of all the processes and queued tasks that
+        # wanted to deploy it, exactly one gets past this.
+        env = await ctx.transition(
+            env_id,
+            State.APPROVED,
+            State.DEPLOYING,
+            actor=SYSTEM,
+            action="deploy",
+            **ctx.work.claim(),
+        )
+        if env is None:
+            log.info("environment %s is no longer approved; not deploying", env_id)
+            return
+        await self._deploy(env)
+
+    async def _resume(self, env: Environment) -> None:
+        if await self.ctx.still_claimed(env):
+            await self._deploy(env)
 
     def _request(self, env: Environment) -> HubRequest:
         policy = self.ctx.policy

@@ -53,7 +53,7 @@ class Launches:
                 detail="policy needs no approval",
             )
             if approved is not None:
-                ctx.work.spawn(self.deploys.deploy(env.id))
+                self.deploys.start(env.id)
                 return approved
             return await ctx.environment(env.id)
         pending = await ctx.transition(

@@ -11,6 +11,7 @@ from bot.core.states import State
 __all__ = ["Teardowns"]
 
 SCHEDULER = "scheduler"
+TEARDOWN = "teardown"
 
 
 class Teardowns:
@@ -30,7 +31,7 @@ class Teardowns:
             **ctx.work.claim(),
         )
         if env is not None:
-            ctx.work.spawn(self.tear_down(env, removal))
+            self.start(env, removal)
         return env
 
     async def expire_due(self) -> int:
@@ -43,13 +44,15 @@ class Teardowns:
                 started += 1
         return started
 
-    async def tear_down(self, env: Environment, removal: Removal) -> None:
-        async with self.ctx.work.limit:
-            with self.ctx.work.working_on(env.id):
-                await self._remove(env, removal)
+    def start(self, env: Environment, removal: Removal) -> bool:
+        """Queue the removal of ``env``, which this process has just claimed ('expiring');
+        ``False`` if its removal is already queued or running here."""
+        return self.ctx.work.start(env.id, TEARDOWN, lambda: self._remove(env, removal))
 
     async def _remove(self, env: Environment, removal: Removal) -> None:
         ctx = self.ctx
+        if not await ctx.still_claimed(env):
+            return
         try:
             await ctx.deployer.teardown(env.target)
         except Exception:

@@ -56,6 +56,15 @@ Each rule says which step of the bot needs it.
 - apiGroups: [apps]
   resources: [replicasets]
   verbs: [get, list, watch]
+# Hub activity when the bot reaches this cluster through a kubeconfig: a
+# port-forward to the proxy's pod through the API server, so the hub's token
+# never leaves the cluster's trust boundary (the API server's service proxy
+# cannot carry it: it strips the Authorization header). The WebSocket upgrade is
+# a GET, authorized as get; Kubernetes 1.35+ also checks create
+# (AuthorizePodWebsocketUpgradeCreatePermission), as it always did for SPDY.
+- apiGroups: [""]
+  resources: [pods/portforward]
+  verbs: [get, create]
 {{- end }}
 
 
