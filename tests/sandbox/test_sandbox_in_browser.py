@@ -189,14 +189,19 @@ async def test_launch_with_approval_then_delete_in_a_real_browser(
     await act_as(demo.SCIENTIST, demo.GENERAL)
 
     if _real_node_ready():
-        hub = await page.context.new_page()
+        # The test page owns its context, so the hub gets a context of its own
+        # (a separate cookie jar, like a second browser profile).
+        browser = page.context.browser
+        assert browser is not None
+        hub_context = await browser.new_context()
+        hub = await hub_context.new_page()
         await hub.goto(url)
         await hub.fill("input[name=username]", "admin")
         await hub.fill("input[name=password]", password.group(1))
         await hub.click("input[type=submit], button[type=submit]")
         await expect(hub).not_to_have_url(re.compile(r"/hub/login"), timeout=60_000)
         await hub.screenshot(path=str(ARTIFACTS / "hub-logged-in.png"))
-        await hub.close()
+        await hub_context.close()
     else:
         say(pytestconfig, "sandbox browser test: kwok nodes only, so the hub's URL is not opened (no real node)")
 
