@@ -124,6 +124,12 @@ class Settings(BaseModel):
     sweep_interval_seconds: int = Field(
         60, alias="SWEEP_INTERVAL_SECONDS", gt=0, description="How often expiry, warning and idle checks run."
     )
+    pool_interval_seconds: int = Field(
+        15,
+        alias="POOL_INTERVAL_SECONDS",
+        gt=0,
+        description="How often warm pools are brought to size (hubs taken replaced, schedules followed).",
+    )
     reconcile_interval_seconds: int = Field(
         600,
         alias="RECONCILE_INTERVAL_SECONDS",

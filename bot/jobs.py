@@ -64,6 +64,10 @@ class Jobs:
         (each hub's read is bounded by its deadline), expiry runs on time all the same."""
         await self._as_leader("idle-sweep", self.lifecycle.watch.sweep_idle)
 
+    async def pools(self) -> None:
+        """Warm pools to size: quick (it starts deploys, never waits for one)."""
+        await self._as_leader("pools", self.lifecycle.pools.maintain)
+
     async def reconcile(self) -> None:
         await self._as_leader("reconcile", self.lifecycle.watch.reconcile)
 
@@ -73,12 +77,13 @@ class Jobs:
             self.leader = False
 
 
-def build_scheduler(jobs: Jobs, *, sweep_seconds: int, reconcile_seconds: int) -> AsyncIOScheduler:
+def build_scheduler(jobs: Jobs, *, sweep_seconds: int, pool_seconds: int, reconcile_seconds: int) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     heartbeat_seconds = max(int(jobs.lease_ttl.total_seconds()) // 3, 1)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=heartbeat_seconds, id="heartbeat", **common)
     scheduler.add_job(jobs.expiry, "interval", seconds=sweep_seconds, id="expiry", **common)
     scheduler.add_job(jobs.idle_sweep, "interval", seconds=sweep_seconds, id="idle-sweep", **common)
+    scheduler.add_job(jobs.pools, "interval", seconds=pool_seconds, id="pools", **common)
     scheduler.add_job(jobs.reconcile, "interval", seconds=reconcile_seconds, id="reconcile", **common)
     return scheduler

@@ -146,6 +146,7 @@ class Runtime:
         scheduler = build_scheduler(
             self.jobs,
             sweep_seconds=self.settings.sweep_interval_seconds,
+            pool_seconds=self.settings.pool_interval_seconds,
             reconcile_seconds=self.settings.reconcile_interval_seconds,
         )
         scheduler.start()
@@ -211,6 +212,9 @@ def build_runtime(
     activity = EnvironmentActivity(deployer, HubActivityReader())
     metrics = Metrics()
     metrics.watch_environments(store.count_by_state)
+    metrics.watch_pools(
+        store.count_pool_hubs, lambda: {name: pool.size_at(utcnow()) for name, pool in policy.pools.items()}
+    )
     workspace = Workspace()
     notifier = SlackNotifier(
         client,

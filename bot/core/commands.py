@@ -171,8 +171,9 @@ class ListEnvironments(Command):
 
     async def run(self, core: Lifecycle, actor: Actor, *, reply: ReplyChannel | None = None) -> notices.Notice | None:
         envs = await core.owner.list_environments(actor, everyone=self.all)
+        pools = await core.pools.status(actor) if self.all else []
         return notices.EnvironmentListing(
-            envs, everyone=self.all, admin=core.is_admin(actor), now=core.now(), page=self.page
+            envs, everyone=self.all, admin=core.is_admin(actor), now=core.now(), page=self.page, pools=pools
         )
 
 

@@ -18,6 +18,8 @@ from bot.core.environment import AuditEvent, Environment
 from bot.core.problems import Problem
 
 __all__ = [
+    "NEW_HUB_STEPS",
+    "POOL_STEPS",
     "ApprovalDecided",
     "ApprovalRequest",
     "ApprovalWithdrawn",
@@ -35,6 +37,7 @@ __all__ = [
     "ExpiryWarning",
     "Extended",
     "Help",
+    "HubSource",
     "HubUnreachable",
     "IdleWarning",
     "Kept",
@@ -43,6 +46,8 @@ __all__ = [
     "Notice",
     "OrphanFound",
     "OrphanRemoved",
+    "PoolFailing",
+    "PoolStatus",
     "Removal",
     "RemovalReason",
     "Removed",
@@ -66,6 +71,22 @@ class LaunchAccepted(Notice):
 
 
 @dataclass(frozen=True)
+class PoolStatus:
+    """One warm pool as the admins see it."""
+
+    name: str
+    profile: str
+    cluster: str
+    # The size its schedule asks for now.
+    wanted: int
+    ready: int
+    # Being deployed (or waiting to be).
+    warming: int
+    # Handed to launches since midnight in the pool's time zone.
+    claimed_today: int
+
+
+@dataclass(frozen=True)
 class EnvironmentListing(Notice):
     envs: Sequence[Environment]
     everyone: bool
@@ -74,6 +95,8 @@ class EnvironmentListing(Notice):
     now: datetime
     # Which page the reader asked for (from 1); a front-end shows as many per page as it can.
     page: int = 1
+    # The warm pools, in a listing of everyone's environments.
+    pools: Sequence[PoolStatus] = ()
 
 
 @dataclass(frozen=True)
@@ -130,11 +153,27 @@ class Help(Notice):
 
 
 class DeployStep(StrEnum):
-    """The steps of a deploy, in order; the deployer reports each one it finishes."""
+    """The steps of a deploy; the deployer reports each one it finishes."""
 
     ACCEPTED = "request accepted"
     NAMESPACE_CREATED = "namespace created"
+    HUB_TAKEN = "ready hub taken from the warm pool"
     HUB_READY = "chart installed, hub ready"
+
+
+class HubSource(StrEnum):
+    """Where a launch's hub comes from."""
+
+    # A new deploy: no warm pool serves the launch's profile and cluster.
+    NEW = "new"
+    # A ready hub of a warm pool.
+    POOL = "pool"
+    # A new deploy, because the warm pool that serves it had no hub free.
+    POOL_EMPTY = "pool-empty"
+
+
+NEW_HUB_STEPS = (DeployStep.ACCEPTED, DeployStep.NAMESPACE_CREATED, DeployStep.HUB_READY)
+POOL_STEPS = (DeployStep.ACCEPTED, DeployStep.HUB_TAKEN, DeployStep.HUB_READY)
 
 
 @dataclass(frozen=True)
@@ -145,6 +184,12 @@ class DeployProgress(Notice):
     done: tuple[DeployStep, ...]
     url: str | None = None
     failure: Problem | None = None
+    source: HubSource = HubSource.NEW
+
+    @property
+    def steps(self) -> tuple[DeployStep, ...]:
+        """The steps this launch goes through, in order."""
+        return POOL_STEPS if self.source is HubSource.POOL else NEW_HUB_STEPS
 
 
 @dataclass(frozen=True)
@@ -208,6 +253,11 @@ class RemovalReason(StrEnum):
     ADMIN_DELETED = "admin-deleted"
     ADMIN_EXPIRED = "admin-expired"
     RESUMED = "resumed"
+    # A warm pool's hub that nobody has taken.
+    POOL_SHRUNK = "pool-shrunk"
+    POOL_OUTDATED = "pool-outdated"
+    POOL_UNHEALTHY = "pool-unhealthy"
+    POOL_REMOVED = "pool-removed"
 
 
 @dataclass(frozen=True)
@@ -270,6 +320,15 @@ class ClusterUnusable(Notice):
 
     cluster: str
     reason: str
+
+
+@dataclass(frozen=True)
+class PoolFailing(Notice):
+    """For the admins: a warm pool's hubs fail to deploy; the pool tries one at a time
+    until one succeeds, and launches deploy new hubs meanwhile."""
+
+    pool: str
+    problem: Problem
 
 
 @dataclass(frozen=True)

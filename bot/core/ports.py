@@ -46,6 +46,8 @@ class HubRequest:
     profile: Profile
     cluster: ClusterSpec
     idle_timeout: timedelta
+    # The warm pool a hub is deployed for (it has no owner yet).
+    pool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,18 @@ class Deployer(Protocol):
         """Create the namespace and the hub, report each :class:`DeployStep` it finishes,
         and return once the hub answers, with generated credentials that exist nowhere
         but in the environment's namespace."""
+        ...
+
+    async def hand_over(self, request: HubRequest, progress: Progress) -> Deployed:
+        """Give the ready warm-pool hub at ``request.target`` to ``request``'s environment
+        and owner without restarting it (renamed where its URL carries the name), report
+        :attr:`DeployStep.HUB_READY`, and return its URL and the credentials it was
+        deployed with."""
+        ...
+
+    async def chart_version(self, cluster: str) -> str:
+        """What deploys on ``cluster`` are made from; a warm pool's hubs made from anything
+        else are replaced."""
         ...
 
     async def teardown(self, target: Target) -> None:
@@ -136,9 +150,22 @@ class SecretRegistry(Protocol):
 
 
 class LaunchMetrics(Protocol):
-    def launch_finished(self, outcome: str, seconds: float | None = None) -> None: ...
+    def launch_finished(self, outcome: str, seconds: float | None = None, *, source: str = "new") -> None:
+        """A launch ended ``outcome``, ``seconds`` after its deploy started, with a hub from
+        ``source`` (a :class:`~bot.core.notices.HubSource` value)."""
+        ...
 
     def teardown_finished(self, outcome: str) -> None: ...
+
+    def pool_claimed(self, pool: str) -> None:
+        """A launch took a ready hub of ``pool``."""
+        ...
+
+    def pool_missed(self, pool: str) -> None:
+        """A launch that ``pool`` serves found no hub free, and deploys a new one."""
+        ...
+
+    def pool_hub_deployed(self, pool: str, outcome: str) -> None: ...
 
 
 class Store(Protocol):
@@ -218,17 +245,21 @@ class Store(Protocol):
     def create_pool_hub(
         self, *, pool: str, profile: str, cluster: str, namespace_prefix: str, spec_hash: str, actor: str
     ) -> Environment:
-        """A ``requested`` hub of warm pool ``pool``, owned by nobody."""
+        """An ``approved`` hub of warm pool ``pool``, owned by nobody."""
         ...
 
-    def claim_pool_hub(self, *, profile: str, cluster: str, claimant_id: str) -> Environment | None:
-        """Compare-and-set a ready pool hub of that profile and cluster to ``claimed`` by the
-        launch ``claimant_id``; the hub claimed, or ``None`` when none was ready."""
+    def claim_pool_hub(self, launch: Environment, *, worker: str, spec_hash: str) -> Environment | None:
+        """In one transaction: a ready, healthy pool hub of the launch's profile and cluster,
+        made from ``spec_hash``, ends ``claimed`` by ``launch`` (``deploying``, claimed by
+        ``worker``), which takes over its namespace and release. The launch as it is now,
+        or ``None`` when no hub was free."""
         ...
 
     def claimed_by_launch(self, claimant_id: str) -> Environment | None: ...
 
-    def pool_hubs(self, pool: str) -> Sequence[Environment]: ...
+    def pool_hubs(self, pool: str | None) -> Sequence[Environment]:
+        """Active hubs of warm pool ``pool`` (``None``: of every pool), oldest first."""
+        ...
 
     def claims_since(self, since: datetime) -> dict[str, int]: ...
 

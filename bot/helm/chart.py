@@ -21,6 +21,7 @@ __all__ = [
     "LABEL_INSTALLATION",
     "LABEL_MANAGED_BY",
     "LABEL_OWNER",
+    "LABEL_POOL",
     "MANAGED_BY",
     "POD_SECURITY",
     "ApiServer",
@@ -39,6 +40,7 @@ LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_INSTALLATION = "jupyterhub-bot.io/installation"
 LABEL_ENVIRONMENT = "jupyterhub-bot.io/environment-id"
 LABEL_OWNER = "jupyterhub-bot.io/owner"
+LABEL_POOL = "jupyterhub-bot.io/pool"
 # Every environment namespace enforces Pod Security's restricted level, at the API
 # server's own (latest) version of it; the bot's chart refuses a namespace without it.
 POD_SECURITY = {
@@ -127,19 +129,22 @@ class HubSecrets:
         return "HubSecrets(<redacted>)"
 
 
-def managed_labels(environment_id: str, owner_id: str, installation: str) -> dict[str, str]:
-    """The labels on every object of one environment."""
-    return {
-        LABEL_MANAGED_BY: MANAGED_BY,
-        LABEL_INSTALLATION: installation,
-        LABEL_ENVIRONMENT: environment_id,
-        LABEL_OWNER: owner_id.lower(),
-    }
+def managed_labels(installation: str) -> dict[str, str]:
+    """The labels on every object of every environment (pods included). They never change
+    in a hub's life, so a warm pool's hub is handed to its owner without a restart."""
+    return {LABEL_MANAGED_BY: MANAGED_BY, LABEL_INSTALLATION: installation}
 
 
-def namespace_labels(environment_id: str, owner_id: str, installation: str) -> dict[str, str]:
-    """The labels on an environment's namespace: ownership, and Pod Security."""
-    return {**managed_labels(environment_id, owner_id, installation), **POD_SECURITY}
+def namespace_labels(request: HubRequest, installation: str) -> dict[str, str | None]:
+    """The labels on an environment's namespace, the one place that says whose it is (cost
+    tools read namespace labels), and Pod Security. A warm pool's hub is owned by nobody
+    and names its pool instead; ``None`` removes a label when the namespace changes hands."""
+    ownership: dict[str, str | None] = (
+        {LABEL_POOL: request.pool, LABEL_OWNER: None}
+        if request.pool
+        else {LABEL_OWNER: request.owner_id.lower(), LABEL_POOL: None}
+    )
+    return {**managed_labels(installation), LABEL_ENVIRONMENT: request.environment_id, **ownership, **POD_SECURITY}
 
 
 def ingress_host(name: str, namespace: str, cluster: ClusterSpec) -> str | None:
@@ -224,7 +229,7 @@ def build_values(request: HubRequest, *, installation: str, api_server: ApiServe
         "quota": {"enabled": True, "maxUserServers": profile.max_users},
         "cull": {"enabled": True, "timeout": int(request.idle_timeout.total_seconds()), "every": 300},
         "networkPolicy": network_policy,
-        "labels": managed_labels(request.environment_id, request.owner_id, installation),
+        "labels": managed_labels(installation),
     }
     scheduling = cluster.scheduling
     if scheduling.node_selector or scheduling.tolerations:

@@ -174,51 +174,84 @@ class HelmDeployer:
 
     async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
         target = request.target
-        labels = chart.managed_labels(request.environment_id, request.owner_id, self._installation)
+        labels = chart.managed_labels(self._installation)
         conn = await self._connections.get(target.cluster)
-        try:
-            await self._ensure_namespace(
-                conn,
-                target.namespace,
-                chart.namespace_labels(request.environment_id, request.owner_id, self._installation),
-            )
+        async with self._explained(target.cluster, "deploying"):
+            await self._ensure_namespace(conn, target.namespace, chart.namespace_labels(request, self._installation))
             if self._access is not None:
                 await self._grant_access(conn, target.namespace, self._access, labels)
             hub_secrets = await self._ensure_hub_secret(conn, target, labels)
             if request.cluster.tls and request.cluster.tls.mode == "copy-secret":
                 await self._copy_tls_secret(conn, target, str(request.cluster.tls.secret), labels)
-            values = chart.build_values(
-                request, installation=self._installation, api_server=await self._api_server(conn)
-            )
             await progress(DeployStep.NAMESPACE_CREATED)
-            helm_chart = await self._chart(conn)
-            # A bot killed mid-install leaves the release pending; Helm refuses to touch it
-            # until it is rolled back or removed, which this does (nothing if all is well).
-            await conn.helm.get_proceedable_revision(
-                target.release, namespace=target.namespace, timeout=f"{self._timeout}s"
-            )
-            await self._install_watching_pulls(
-                conn,
-                target,
-                conn.helm.install_or_upgrade_release(
-                    target.release,
-                    helm_chart,
-                    values,
-                    namespace=target.namespace,
-                    create_namespace=False,
-                    wait=True,
-                    timeout=f"{self._timeout}s",
-                ),
-            )
+            await self._install(conn, request, watch_pulls=True)
             await progress(DeployStep.HUB_READY)
             url = await self._url(conn, target)
+        return Deployed(url=url, username=chart.ADMIN_USER, password=hub_secrets.admin_password)
+
+    async def hand_over(self, request: HubRequest, progress: Progress) -> Deployed:
+        """Make the ready warm-pool hub in ``request.target`` the environment of ``request``:
+        its namespace now names the new owner, and where the hub's address carries its name
+        (an Ingress host) the release is upgraded to the new name. Nothing that runs changes
+        (the pods' labels never do), so the hub answers throughout; its login is the one it
+        was deployed with, which nobody has seen."""
+        target = request.target
+        conn = await self._connections.get(target.cluster)
+        async with self._explained(target.cluster, "handing over a warm hub"):
+            await self._ensure_namespace(conn, target.namespace, chart.namespace_labels(request, self._installation))
+            try:
+                hub_secrets = chart.HubSecrets.from_secret_data(await self._secret_data(conn, target))
+            except (ApiException, KeyError) as exc:
+                raise DeployError(CredentialsUnreadable()) from exc
+            redactor.register(target.namespace, *hub_secrets)
+            if chart.ingress_host(request.name, target.namespace, request.cluster) is not None:
+                await self._install(conn, request, watch_pulls=False)
+            await progress(DeployStep.HUB_READY)
+            url = await self._url(conn, target)
+        return Deployed(url=url, username=chart.ADMIN_USER, password=hub_secrets.admin_password)
+
+    async def chart_version(self, cluster: str) -> str:
+        """The chart deploys on ``cluster`` use (name and version): pool hubs deployed from
+        another are out of date."""
+        conn = await self._connections.get(cluster)
+        metadata = (await self._chart(conn)).metadata
+        return f"{metadata.name}-{metadata.version}"
+
+    @asynccontextmanager
+    async def _explained(self, cluster: str, doing: str) -> AsyncIterator[None]:
+        """Helm's and Kubernetes' failures as the problems they mean."""
+        try:
+            yield
         except helm_errors.Error as exc:
-            raise _helm_problem(exc, self._timeout, reachable=await self._reachable(target.cluster)) from None
+            raise _helm_problem(exc, self._timeout, reachable=await self._reachable(cluster)) from None
         except ApiException as exc:
-            raise DeployError(KubernetesRefused(exc.status or 0, str(exc.reason), "deploying")) from None
+            raise DeployError(KubernetesRefused(exc.status or 0, str(exc.reason), doing)) from None
         except urllib3.exceptions.HTTPError:
             raise DeployError(ClusterUnreachable()) from None
-        return Deployed(url=url, username=chart.ADMIN_USER, password=hub_secrets.admin_password)
+
+    async def _install(self, conn: ClusterConnection, request: HubRequest, *, watch_pulls: bool) -> None:
+        """``helm upgrade --install --wait`` of our chart for ``request``."""
+        target = request.target
+        values = chart.build_values(request, installation=self._installation, api_server=await self._api_server(conn))
+        helm_chart = await self._chart(conn)
+        # A bot killed mid-install leaves the release pending; Helm refuses to touch it
+        # until it is rolled back or removed, which this does (nothing if all is well).
+        await conn.helm.get_proceedable_revision(
+            target.release, namespace=target.namespace, timeout=f"{self._timeout}s"
+        )
+        install = conn.helm.install_or_upgrade_release(
+            target.release,
+            helm_chart,
+            values,
+            namespace=target.namespace,
+            create_namespace=False,
+            wait=True,
+            timeout=f"{self._timeout}s",
+        )
+        if watch_pulls:
+            await self._install_watching_pulls(conn, target, install)
+        else:
+            await install
 
     async def _install_watching_pulls(
         self, conn: ClusterConnection, target: Target, install: Coroutine[Any, Any, object]
@@ -352,8 +385,10 @@ class HelmDeployer:
 
     # -- steps ------------------------------------------------------------------------------
 
-    async def _ensure_namespace(self, conn: ClusterConnection, name: str, labels: dict[str, str]) -> None:
-        body = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels))
+    async def _ensure_namespace(self, conn: ClusterConnection, name: str, labels: dict[str, str | None]) -> None:
+        """Our namespace ``name`` with ``labels`` (``None``: the label is absent)."""
+        present = {key: value for key, value in labels.items() if value is not None}
+        body = k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=present))
         try:
             await asyncio.to_thread(conn.core.create_namespace, body, _request_timeout=_API_TIMEOUT)
             return
@@ -365,6 +400,12 @@ class HelmDeployer:
             raise DeployError(NamespaceNotOurs(name))
         if existing.status and existing.status.phase == "Terminating":
             raise DeployError(NamespaceStillTerminating(name))
+        current = existing.metadata.labels or {}
+        if any(current.get(key) != value for key, value in labels.items()):
+            # A warm pool's hub changing hands: a merge patch, in which None removes a label.
+            await asyncio.to_thread(
+                conn.core.patch_namespace, name, {"metadata": {"labels": labels}}, _request_timeout=_API_TIMEOUT
+            )
 
     def _ours(self, namespace: Any) -> bool:
         """Whether ``namespace`` (a V1Namespace) belongs to this installation."""

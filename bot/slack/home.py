@@ -18,5 +18,8 @@ async def publish_home(services: Services, user_id: str) -> None:
         envs = await lifecycle.owner.list_environments(actor, everyone=everyone)
     else:
         envs = []
-    view = home_view(envs, everyone=everyone, admin=lifecycle.is_admin(actor), viewer=user_id, now=lifecycle.now())
+    pools = await lifecycle.pools.status(actor) if everyone else []
+    view = home_view(
+        envs, everyone=everyone, admin=lifecycle.is_admin(actor), viewer=user_id, now=lifecycle.now(), pools=pools
+    )
     await services.slack.views_publish(user_id=user_id, view=view)

@@ -95,14 +95,25 @@ def _within_lines(lines: Sequence[str], limit: int) -> str:
     return "\n".join(kept)
 
 
+def _pools(pools: Sequence[n.PoolStatus]) -> list[Block]:
+    """The warm pools, for the admins: one section, whatever their number."""
+    if not pools:
+        return []
+    return [section(_within_lines([w.POOLS_HEADING, *(w.pool_line(pool) for pool in pools)], limits.SECTION_TEXT))]
+
+
 def _listing(notice: n.EnvironmentListing) -> Message:
-    """One page of environments, most relevant first, with buttons to the pages around it."""
+    """One page of environments, most relevant first, with buttons to the pages around it,
+    after the warm pools (in a listing of everyone's)."""
     if not notice.envs:
-        return text_message(w.nothing_listed(notice.everyone))
+        if not notice.pools:
+            return text_message(w.nothing_listed(notice.everyone))
+        text = w.nothing_listed(notice.everyone)
+        return message(text, [section(text), *_pools(notice.pools)])
     envs = sorted(notice.envs, key=_relevance)
     pages = -(-len(envs) // LIST_PAGE_SIZE)
     page = min(max(notice.page, 1), pages)
-    blocks: list[Block] = [section(w.listing_heading(len(envs), _counts(envs), page, pages))]
+    blocks: list[Block] = [section(w.listing_heading(len(envs), _counts(envs), page, pages)), *_pools(notice.pools)]
     for env in envs[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]:
         block = section(w.summary(env, show_owner=notice.everyone))
         if notice.admin and env.state is State.READY:
@@ -138,7 +149,9 @@ def _orphan_found(notice: n.OrphanFound) -> Message:
 
 def _progress(notice: n.DeployProgress) -> Message:
     lines = [w.progress_title(notice.env)]
-    lines += [w.progress_step(step, step in notice.done) for step in n.DeployStep]
+    lines += [w.progress_step(step, step in notice.done, notice.source) for step in notice.steps]
+    if (source := w.progress_source(notice.source)) is not None:
+        lines.append(source)
     if notice.url:
         lines.append(w.progress_ready(notice.url))
     if notice.failure is not None:
@@ -225,13 +238,21 @@ def render(notice: n.Notice) -> Message:
             return _orphan_found(notice)
         case n.ClusterUnusable(cluster=cluster, reason=reason):
             return text_message(w.cluster_unusable(cluster, reason))
+        case n.PoolFailing(pool=pool, problem=problem_):
+            return text_message(w.pool_failing(pool, problem_))
         case n.MissingRelease(env=env):
             return question(w.missing_release(env), button(w.EXPIRE, ACTION_EXPIRE, env.id, "danger"))
     raise TypeError(f"no Slack rendering for {type(notice).__name__}")
 
 
 def home_view(
-    envs: Sequence[Environment], *, everyone: bool, admin: bool, viewer: str, now: datetime
+    envs: Sequence[Environment],
+    *,
+    everyone: bool,
+    admin: bool,
+    viewer: str,
+    now: datetime,
+    pools: Sequence[n.PoolStatus] = (),
 ) -> dict[str, Any]:
     """The App Home tab: for admins, a summary of everyone's environments and the most relevant
     of them (the viewer's own first); for everyone else, their own. At most
@@ -241,6 +262,7 @@ def home_view(
         blocks.append(section(w.NOTHING_ACTIVE))
     elif everyone:
         blocks.append(section(w.home_counts(len(envs), _counts(envs))))
+    blocks += _pools(pools)
     shown = sorted(envs, key=lambda env: (env.owner_id != viewer, _relevance(env)))[:HOME_SHOWN]
     for env in shown:
         line = w.summary(env, show_owner=everyone)

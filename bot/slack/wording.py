@@ -17,7 +17,7 @@ from bot.core.commands import Launch, usage_lines
 from bot.core.durations import format_duration
 from bot.core.environment import AuditEvent, Environment
 from bot.core.names import MAX_ENV_NAME, NameProblem
-from bot.core.notices import DeployStep, Removal, RemovalReason
+from bot.core.notices import DeployStep, HubSource, PoolStatus, Removal, RemovalReason
 from bot.core.states import State
 
 __all__ = [
@@ -68,6 +68,8 @@ STATE_LABEL = {
 }
 
 STEP_LABEL = {step: step.value for step in DeployStep}
+# A warm pool's hub is ready before the launch: the last step only hands it over.
+POOL_STEP_LABEL = {**STEP_LABEL, DeployStep.HUB_READY: "hub handed over to you"}
 
 
 # -- formatting helpers -------------------------------------------------------------------------
@@ -386,6 +388,14 @@ def removal(removal_: Removal) -> str:
             return f"expired by {mention(removal_.by)}"
         case RemovalReason.RESUMED:
             return "its removal was interrupted and has now finished"
+        case RemovalReason.POOL_SHRUNK:
+            return "its warm pool shrank"
+        case RemovalReason.POOL_OUTDATED:
+            return "its warm pool's chart or profile changed"
+        case RemovalReason.POOL_UNHEALTHY:
+            return "it stopped answering while it waited in its warm pool"
+        case RemovalReason.POOL_REMOVED:
+            return "its warm pool left the policy"
     return removal_.reason.value
 
 
@@ -451,6 +461,26 @@ def as_of(now: datetime) -> str:
 
 def updated(now: datetime) -> str:
     return f"Updated {slack_date(now)}"
+
+
+POOLS_HEADING = "*Warm pools*"
+
+
+def pool_line(pool: PoolStatus) -> str:
+    """One warm pool for the admins: what it keeps, what is ready, what is on its way."""
+    line = (
+        f"*{word(pool.name)}* (`{word(pool.profile)}` on `{word(pool.cluster)}`): {pool.ready} of {pool.wanted} ready"
+    )
+    if pool.warming:
+        line += f" · {pool.warming} warming"
+    return f"{line} · {pool.claimed_today} claimed today"
+
+
+def pool_failing(pool: str, problem: p.Problem) -> str:
+    return (
+        f":warning: Warm pool *{word(pool)}* cannot deploy its hubs: {describe(problem)}\n"
+        "It tries one hub at a time, every few minutes, until one works; launches deploy new hubs meanwhile."
+    )
 
 
 def home_title(admin: bool) -> str:
@@ -547,8 +577,16 @@ def progress_title(env: Environment) -> str:
     return f"*Launching {env.name}* (`{word(env.profile)}` on `{word(env.cluster)}`)"
 
 
-def progress_step(step: DeployStep, done: bool) -> str:
-    return f"{':white_check_mark:' if done else ':white_square:'} {STEP_LABEL[step]}"
+def progress_step(step: DeployStep, done: bool, source: HubSource = HubSource.NEW) -> str:
+    label = (POOL_STEP_LABEL if source is HubSource.POOL else STEP_LABEL)[step]
+    return f"{':white_check_mark:' if done else ':white_square:'} {label}"
+
+
+def progress_source(source: HubSource) -> str | None:
+    """A line on where the hub comes from, when that is news to the owner."""
+    if source is HubSource.POOL_EMPTY:
+        return ":hourglass_flowing_sand: No warm hub was free, so a new one is being set up; this takes a few minutes."
+    return None
 
 
 def progress_ready(url: str) -> str:

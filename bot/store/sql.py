@@ -291,7 +291,8 @@ class SqlStore:
     def create_pool_hub(
         self, *, pool: str, profile: str, cluster: str, namespace_prefix: str, spec_hash: str, actor: str
     ) -> Environment:
-        """Insert a ``requested`` hub for warm pool ``pool``, owned by nobody (:data:`POOL_OWNER`)."""
+        """Insert a hub for warm pool ``pool``, owned by nobody (:data:`POOL_OWNER`) and
+        ``approved`` from the start: a pool's hubs need nobody's approval."""
         env_id = uuid.uuid4().hex
         name = f"{pool}-{env_id[:6]}"
         namespace = namespace_for(namespace_prefix, name, env_id)
@@ -304,7 +305,7 @@ class SqlStore:
             cluster=cluster,
             namespace=namespace,
             release=release_for(namespace),
-            state=State.REQUESTED,
+            state=State.APPROVED,
             lifetime_seconds=0,
             active_key=f"{POOL_OWNER}/{name}",
             created_at=now,
@@ -320,7 +321,7 @@ class SqlStore:
                     at=now,
                     actor=actor,
                     action="pool-request",
-                    to_state=State.REQUESTED,
+                    to_state=State.APPROVED,
                     detail=f"pool={pool} profile={profile} cluster={cluster}",
                 )
             )
@@ -328,33 +329,69 @@ class SqlStore:
             session.refresh(row)
             return row.record()
 
-    def claim_pool_hub(self, *, profile: str, cluster: str, claimant_id: str) -> Environment | None:
-        """Hand the longest-ready pool hub of ``profile`` on ``cluster`` to the launch
-        ``claimant_id``: a compare-and-set, so two launches never get the same hub. The hub
-        ends ``claimed``; ``None`` when none is ready."""
+    def claim_pool_hub(self, launch: Environment, *, worker: str, spec_hash: str) -> Environment | None:
+        """Hand the longest-ready healthy pool hub of the launch's profile and cluster to the
+        ``deploying`` launch ``launch``, whose claim ``worker`` holds: in one transaction the
+        hub ends ``claimed`` by it and the launch takes over the hub's namespace and release,
+        so a crash leaves either both changes or neither, and two launches never get the
+        same hub. Only hubs made from ``spec_hash`` count (older ones are being replaced).
+        The launch as it is now; ``None`` when no hub was ready (or the launch is no longer
+        this worker's to deploy)."""
         with Session(self.engine) as session:
             candidates = session.exec(
-                select(Row.id)
+                select(Row.id, Row.name, Row.namespace, Row.release)
                 .where(
                     col(Row.pool).is_not(None),
                     Row.state == State.READY,
-                    Row.profile == profile,
-                    Row.cluster == cluster,
+                    Row.hub_failures == 0,
+                    Row.spec_hash == spec_hash,
+                    Row.profile == launch.profile,
+                    Row.cluster == launch.cluster,
                 )
                 .order_by(col(Row.ready_at))
             ).all()
-        for candidate in candidates:
-            claimed = self.transition(
-                candidate,
-                State.READY,
-                State.CLAIMED,
-                actor=claimant_id,
-                action="claim",
-                detail=f"by {claimant_id}",
-                claimed_by=claimant_id,
-            )
-            if claimed is not None:
-                return claimed
+        now = self.clock()
+        for hub_id, hub_name, namespace, release in candidates:
+            with Session(self.engine) as session:
+                taken = session.exec(
+                    update(Row)
+                    .where(col(Row.id) == hub_id, col(Row.state) == State.READY, col(Row.hub_failures) == 0)
+                    .values(state=State.CLAIMED, claimed_by=launch.id, active_key=None, updated_at=now)
+                )
+                if taken.rowcount != 1:
+                    session.rollback()
+                    continue  # another launch took it first
+                moved = session.exec(
+                    update(Row)
+                    .where(col(Row.id) == launch.id, col(Row.state) == State.DEPLOYING, col(Row.worker) == worker)
+                    .values(namespace=namespace, release=release, updated_at=now)
+                )
+                if moved.rowcount != 1:
+                    session.rollback()
+                    return None
+                session.add(
+                    AuditEventRow(
+                        environment_id=hub_id,
+                        at=now,
+                        actor=launch.owner_id,
+                        action="claimed",
+                        from_state=State.READY,
+                        to_state=State.CLAIMED,
+                        detail=f"by launch {launch.id}",
+                    )
+                )
+                session.add(
+                    AuditEventRow(
+                        environment_id=launch.id,
+                        at=now,
+                        actor=launch.owner_id,
+                        action="warm-hub-taken",
+                        detail=f"{hub_name} ({namespace})",
+                    )
+                )
+                session.commit()
+                row = session.get(Row, launch.id)
+                return row.record() if row is not None else None
         return None
 
     def claimed_by_launch(self, claimant_id: str) -> Environment | None:
@@ -363,16 +400,14 @@ class SqlStore:
             row = session.exec(select(Row).where(Row.claimed_by == claimant_id)).first()
             return row.record() if row is not None else None
 
-    def pool_hubs(self, pool: str) -> Sequence[Environment]:
-        """The hubs of warm pool ``pool`` that are not handed out or gone, oldest first."""
+    def pool_hubs(self, pool: str | None) -> Sequence[Environment]:
+        """The hubs of warm pool ``pool`` (``None``: of every pool) that are not handed out or
+        gone, oldest first."""
+        query = select(Row).where(col(Row.pool).is_not(None), col(Row.state).in_(sorted(ACTIVE_STATES)))
+        if pool is not None:
+            query = query.where(Row.pool == pool)
         with Session(self.engine) as session:
-            return _records(
-                session.exec(
-                    select(Row)
-                    .where(Row.pool == pool, col(Row.state).in_(sorted(ACTIVE_STATES)))
-                    .order_by(col(Row.created_at))
-                ).all()
-            )
+            return _records(session.exec(query.order_by(col(Row.created_at))).all())
 
     def claims_since(self, since: datetime) -> dict[str, int]:
         """Pool hubs handed to launches since ``since``, by pool."""
@@ -595,9 +630,22 @@ class SqlStore:
             connection.execute(text("SELECT 1"))
 
     def count_by_state(self) -> dict[str, int]:
+        """People's environments by state (warm pools' hubs are counted apart)."""
         with Session(self.engine) as session:
-            rows = session.exec(select(Row.state, func.count()).group_by(col(Row.state))).all()
+            rows = session.exec(
+                select(Row.state, func.count()).where(col(Row.pool).is_(None)).group_by(col(Row.state))
+            ).all()
             return {state: int(count) for state, count in rows}
+
+    def count_pool_hubs(self) -> dict[tuple[str, str], int]:
+        """Warm pools' hubs not yet handed out or gone, by (pool, state)."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Row.pool, Row.state, func.count())
+                .where(col(Row.pool).is_not(None), col(Row.state).in_(sorted(ACTIVE_STATES)))
+                .group_by(col(Row.pool), col(Row.state))
+            ).all()
+            return {(str(pool), str(state)): int(count) for pool, state, count in rows}
 
     def audit(self, env_id: str, limit: int = 10) -> Sequence[AuditEvent]:
         with Session(self.engine) as session:

@@ -449,11 +449,20 @@ def test_in_its_own_namespaces_it_binds_only_itself_and_only_its_role(
         )
         # Its own binding: allowed (this is what every deploy does first).
         rbac.create_namespaced_role_binding(own, _access_binding(own, installed_bot))
-        # It cannot relabel a namespace (no update/patch), so it cannot adopt one, nor lower
-        # the Pod Security level of its own.
+        # It may relabel the owner of its own namespace (a warm pool's hub changing hands)...
+        handed_over = {"metadata": {"labels": {"jupyterhub-bot.io/owner": "u0new", "jupyterhub-bot.io/pool": None}}}
+        labels = core.patch_namespace(own, handed_over).metadata.labels
+        assert labels["jupyterhub-bot.io/owner"] == "u0new" and "jupyterhub-bot.io/pool" not in labels
+        # ...but it cannot adopt a namespace, give one of its own away, nor lower the Pod
+        # Security level of its own.
         adopt = {"metadata": {"labels": {INSTALLATION_LABEL: installed_bot.installation_id}}}
-        _refused(lambda: core.patch_namespace("default", adopt))
-        _refused(lambda: core.patch_namespace(own, {"metadata": {"labels": {POD_SECURITY: "privileged"}}}))
+        assert "already are its own" in _refused(lambda: core.patch_namespace("default", adopt))
+        give_away = {"metadata": {"labels": {INSTALLATION_LABEL: "someone-else"}}}
+        assert "only namespaces labelled" in _refused(lambda: core.patch_namespace(own, give_away))
+        lowered = {"metadata": {"labels": {POD_SECURITY: "privileged"}}}
+        assert "restricted" in _refused(lambda: core.patch_namespace(own, lowered))
+        unversioned = {"metadata": {"labels": {POD_SECURITY_VERSION: "v1.24"}}}
+        assert "restricted" in _refused(lambda: core.patch_namespace(own, unversioned))
     finally:
         _delete_namespace(k8s.CoreV1Api(_admin_api(local_cluster)), own)
 

@@ -50,7 +50,7 @@ ALL_OPTIONS: dict[str, Any] = {
 
 # The bot's only cluster-wide rights (charts/jupyterhub-bot/templates/rbac/_rules.tpl).
 EXPECTED_BOT_RULES = [
-    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create", "get", "list", "delete"]},
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create", "get", "list", "delete", "patch"]},
     {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]},
     {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["create"]},
     {
@@ -486,7 +486,12 @@ def test_admission_policy_confines_the_bot_to_its_own_namespaces(default_objects
     spec = policy["spec"]
     assert spec["failurePolicy"] == "Fail"
     assert spec["matchConstraints"]["resourceRules"] == [
-        {"apiGroups": [""], "apiVersions": ["*"], "operations": ["CREATE", "DELETE"], "resources": ["namespaces"]},
+        {
+            "apiGroups": [""],
+            "apiVersions": ["*"],
+            "operations": ["CREATE", "UPDATE", "DELETE"],
+            "resources": ["namespaces"],
+        },
         {
             "apiGroups": ["rbac.authorization.k8s.io"],
             "apiVersions": ["*"],
@@ -500,11 +505,15 @@ def test_admission_policy_confines_the_bot_to_its_own_namespaces(default_objects
     # Ownership is this install's id in the installation label, as the bot is told (INSTALLATION_ID).
     own = next(v for v in spec["variables"] if v["name"] == "ownNamespace")["expression"]
     assert f"variables.targetLabels['{INSTALLATION_LABEL}'] == '{NAMESPACE}.{RELEASE}'" in own
-    assert [v["reason"] for v in spec["validations"]] == ["Forbidden"] * 3
+    assert [v["reason"] for v in spec["validations"]] == ["Forbidden"] * 4
     pod_security = spec["validations"][1]["expression"]
     assert "variables.targetLabels['pod-security.kubernetes.io/enforce'] == 'restricted'" in pod_security
     assert "variables.targetLabels['pod-security.kubernetes.io/enforce-version'] == 'latest'" in pod_security
     assert f"'{ENVIRONMENT_ROLE}'" in spec["validations"][2]["expression"]
+    # A namespace it changes must have been its own before the change, too.
+    assert spec["validations"][3]["expression"] == "variables.ownedBefore"
+    owned_before = next(v for v in spec["variables"] if v["name"] == "ownedBefore")["expression"]
+    assert f"oldObject.metadata.labels['{INSTALLATION_LABEL}'] == '{NAMESPACE}.{RELEASE}'" in owned_before
 
     binding = find(default_objects, "ValidatingAdmissionPolicyBinding")
     assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}

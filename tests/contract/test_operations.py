@@ -54,9 +54,9 @@ async def test_metrics_count_a_scripted_launch_and_teardown(bot: ContractBot) ->
     status, text = await _get(bot, "/metrics")
     assert status == 200
     lines = set(text.splitlines())
-    assert 'jupyterhub_bot_launches_total{outcome="ready"} 1.0' in lines
+    assert 'jupyterhub_bot_launches_total{outcome="ready",source="new"} 1.0' in lines
     assert 'jupyterhub_bot_teardowns_total{outcome="deleted"} 1.0' in lines
-    assert "jupyterhub_bot_launch_duration_seconds_count 1.0" in lines
+    assert 'jupyterhub_bot_launch_duration_seconds_count{source="new"} 1.0' in lines
     assert 'jupyterhub_bot_environments{state="deleted"} 1.0' in lines
     assert 'jupyterhub_bot_environments{state="ready"} 0.0' in lines
     assert 'jupyterhub_bot_slack_requests_total{kind="command",status="200"} 1.0' in lines

@@ -29,7 +29,7 @@ async def test_a_launch_without_approval_deploys_and_sends_the_login_to_the_owne
         for p in (notice for _, notice in core.notifier.sent + core.notifier.revised)
         if isinstance(p, n.DeployProgress)
     ]
-    assert steps[-1] == tuple(n.DeployStep)
+    assert steps[-1] == n.NEW_HUB_STEPS
     assert core.metrics.launches == ["ready"]
 
 

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.environment import AuditEvent, Environment
 from bot.core.states import State
-from bot.helm.chart import MANAGED_BY, managed_labels
+from bot.helm.chart import LABEL_ENVIRONMENT, LABEL_OWNER, MANAGED_BY, managed_labels
 from bot.jobs import JOBS_LEASE
 from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
@@ -390,7 +390,11 @@ def held_namespace(core: k8s.CoreV1Api, name: str) -> Iterator[None]:
         k8s.V1Namespace(
             metadata=k8s.V1ObjectMeta(
                 name=name,
-                labels=managed_labels(name.rsplit("-", 1)[-1], "U0CRASH", MANAGED_BY),
+                labels={
+                    **managed_labels(MANAGED_BY),
+                    LABEL_ENVIRONMENT: name.rsplit("-", 1)[-1],
+                    LABEL_OWNER: "u0crash",
+                },
                 finalizers=[HOLD_FINALIZER],
             )
         )

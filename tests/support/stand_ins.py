@@ -17,7 +17,7 @@ from bot.core.errors import DeployError
 from bot.core.notices import DeployStep, Notice
 from bot.core.ports import Deployed, HubRequest, Progress, ReplyChannel
 from bot.core.problems import CredentialsUnreadable, HelmFailed, Problem
-from bot.helm.chart import ADMIN_USER, LABEL_ENVIRONMENT, MANAGED_BY, HubSecrets, build_values, managed_labels
+from bot.helm.chart import ADMIN_USER, LABEL_ENVIRONMENT, MANAGED_BY, HubSecrets, build_values, namespace_labels
 
 N = TypeVar("N", bound=Notice)
 # The recipient RecordingNotifier files admin notices under.
@@ -39,17 +39,21 @@ class MutableClock:
 class InMemoryDeployer:
     """Releases keyed by namespace, holding the values our chart would get.
 
-    ``fail_next`` makes the next deploy fail with that problem (a string is Helm's words);
-    ``fail_teardowns`` makes that many teardowns fail; ``gate`` holds deploys until set."""
+    ``fail_next`` makes the next deploy fail with that problem (a string is Helm's words),
+    ``fail_always`` every deploy until it is cleared; ``fail_teardowns`` makes that many
+    teardowns fail; ``gate`` holds deploys until set."""
 
     releases: dict[str, dict[str, Any]] = field(default_factory=dict)
     deploys: list[Target] = field(default_factory=list)
     teardowns: list[Target] = field(default_factory=list)
     fail_next: str | Problem | None = None
+    fail_always: str | Problem | None = None
     fail_teardowns: int = 0
     gate: asyncio.Event | None = None
     # Where a hub answers now, when it moved after its deploy (a node replaced, say).
     urls: dict[str, str] = field(default_factory=dict)
+    hand_overs: list[Target] = field(default_factory=list)
+    version: str = "jupyterhub-1.0.0"
 
     async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
         target = request.target
@@ -57,18 +61,35 @@ class InMemoryDeployer:
         secrets = HubSecrets.generate()
         self.releases[target.namespace] = {
             "values": build_values(request, installation=MANAGED_BY),
-            "labels": managed_labels(request.environment_id, request.owner_id, MANAGED_BY),
+            "labels": namespace_labels(request, MANAGED_BY),
             "secrets": secrets,
         }
         await progress(DeployStep.NAMESPACE_CREATED)
         if self.gate is not None:
             await self.gate.wait()
-        if self.fail_next is not None:
-            failure, self.fail_next = self.fail_next, None
+        if self.fail_next is not None or self.fail_always is not None:
+            failure = self.fail_next or self.fail_always
+            self.fail_next = None
             raise DeployError(HelmFailed(failure) if isinstance(failure, str) else failure)
         await progress(DeployStep.HUB_READY)
         url = f"http://hubs.example.test/{target.namespace}/"
         return Deployed(url=url, username=ADMIN_USER, password=secrets.admin_password)
+
+    async def hand_over(self, request: HubRequest, progress: Progress) -> Deployed:
+        target = request.target
+        self.hand_overs.append(target)
+        secrets = self._secrets(target)
+        release = self.releases[target.namespace]
+        release["labels"] = namespace_labels(request, MANAGED_BY)
+        release["values"] = build_values(request, installation=MANAGED_BY)
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise DeployError(HelmFailed(failure) if isinstance(failure, str) else failure)
+        await progress(DeployStep.HUB_READY)
+        return Deployed(url=await self.url(target), username=ADMIN_USER, password=secrets.admin_password)
+
+    async def chart_version(self, cluster: str) -> str:
+        return self.version
 
     async def teardown(self, target: Target) -> None:
         self.teardowns.append(target)
@@ -135,13 +156,27 @@ class RecordingNotifier:
 @dataclass
 class CountingMetrics:
     launches: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
     teardowns: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    pool_deploys: list[tuple[str, str]] = field(default_factory=list)
 
-    def launch_finished(self, outcome: str, seconds: float | None = None) -> None:
+    def launch_finished(self, outcome: str, seconds: float | None = None, *, source: str = "new") -> None:
         self.launches.append(outcome)
+        self.sources.append(source)
 
     def teardown_finished(self, outcome: str) -> None:
         self.teardowns.append(outcome)
+
+    def pool_claimed(self, pool: str) -> None:
+        self.claims.append(pool)
+
+    def pool_missed(self, pool: str) -> None:
+        self.misses.append(pool)
+
+    def pool_hub_deployed(self, pool: str, outcome: str) -> None:
+        self.pool_deploys.append((pool, outcome))
 
 
 @dataclass

@@ -42,7 +42,10 @@ def test_a_pool_keeps_the_size_of_the_first_window_that_covers_now(when: datetim
 def _write(directory: Path, pools: dict[str, object], pool_limit: int) -> None:
     policy = {
         "roles": {"users": {"members": ["user:U0A"], "allow": ["launch"], "profiles": ["small"], "clusters": ["dev"]}},
-        "profiles": {"small": {"image": "i:1", "cpu": "1", "memory": "1Gi"}},
+        "profiles": {
+            "small": {"image": "i:1", "cpu": "1", "memory": "1Gi"},
+            "big": {"image": "i:1", "cpu": "4", "memory": "8Gi"},
+        },
         "clusters": {"dev": {"pool_limit": pool_limit}},
         "pools": pools,
     }
@@ -55,11 +58,19 @@ def test_pools_within_the_clusters_limit_load(tmp_path: Path) -> None:
 
 
 def test_pools_that_could_eat_the_cluster_are_refused(tmp_path: Path) -> None:
-    _write(tmp_path, {"course": COURSE, "lab": {"profile": "small", "cluster": "dev", "size": 12}}, pool_limit=40)
+    _write(tmp_path, {"course": COURSE, "lab": {"profile": "big", "cluster": "dev", "size": 12}}, pool_limit=40)
     with pytest.raises(PolicyLoadError) as refused:
         load_policy(tmp_path)
     [problem] = [str(p) for p in refused.value.problems]
     assert "clusters.dev.pool_limit: its pools may keep 42 hubs ready at once (course: 30, lab: 12)" in problem
+
+
+def test_two_pools_of_one_profile_on_one_cluster_are_refused(tmp_path: Path) -> None:
+    _write(tmp_path, {"course": COURSE, "extra": {"profile": "small", "cluster": "dev", "size": 1}}, pool_limit=40)
+    with pytest.raises(PolicyLoadError) as refused:
+        load_policy(tmp_path)
+    [problem] = [str(p) for p in refused.value.problems]
+    assert "pools.extra: pool 'course' already keeps hubs of profile 'small' on 'dev'" in problem
 
 
 @pytest.mark.parametrize(

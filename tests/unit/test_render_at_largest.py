@@ -136,13 +136,20 @@ def largest_problems() -> Iterator[p.Problem]:
 PROBLEMS = list(largest_problems())
 
 
+def pools(count: int) -> list[n.PoolStatus]:
+    """Warm pools at their largest: a policy allows names of 20 characters, but a front-end
+    must not rely on that."""
+    return [n.PoolStatus(hostile(200), hostile(200), hostile(200), 10**9, 10**9, 10**9, 10**9) for _ in range(count)]
+
+
 def largest_notices() -> Iterator[n.Notice]:
     env = environment()
     pending = environment(1, State.PENDING_APPROVAL)
     done = tuple(n.DeployStep)
     yield n.LaunchAccepted(env)
     yield n.LaunchAccepted(pending)
-    yield n.EnvironmentListing(environments(500), everyone=True, admin=True, now=NOW)
+    yield n.EnvironmentListing(environments(500), everyone=True, admin=True, now=NOW, pools=pools(150))
+    yield n.EnvironmentListing([], everyone=True, admin=True, now=NOW, pools=pools(150))
     yield n.EnvironmentListing(environments(500), everyone=False, admin=False, now=NOW)
     yield n.StatusReport(env, events(50), NOW)
     yield n.CredentialsResent(env)
@@ -153,7 +160,8 @@ def largest_notices() -> Iterator[n.Notice]:
     yield n.Kept(env)
     yield n.OrphanRemoved(hostile(10_000))
     yield n.Help()
-    yield n.DeployProgress(env, done, url=URL)
+    for source in n.HubSource:
+        yield n.DeployProgress(env, done, url=URL, source=source)
     yield n.Credentials(env, hostile(1_000), "p" * 43)
     yield n.CredentialsWithdrawn(env)
     yield n.ApprovalRequest(pending)
@@ -169,6 +177,7 @@ def largest_notices() -> Iterator[n.Notice]:
     yield n.ClusterUnusable(POLICY_NAME, hostile(10_000))
     yield n.MissingRelease(env)
     for failure in PROBLEMS:
+        yield n.PoolFailing(hostile(10_000), failure)
         yield n.DeployFailed(env, failure, cleaned_up=False)
         yield n.DeployProgress(env, done[:2], failure=failure)
         yield n.StatusReport(environment(2, State.FAILED, last_error=p.to_record(failure)), events(8), NOW)
@@ -234,7 +243,7 @@ def test_list_all_of_many_environments_fits_a_message() -> None:
 def test_the_app_home_of_an_admin_with_many_environments_fits_a_view() -> None:
     for count in (50, 69, 200, 500):
         envs = [environment(i) for i in range(count)]
-        view = home_view(envs, everyone=True, admin=True, viewer=OWNER, now=NOW)
+        view = home_view(envs, everyone=True, admin=True, viewer=OWNER, now=NOW, pools=pools(150))
         assert _refused(view, "home") == [], count
 
 

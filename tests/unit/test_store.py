@@ -118,23 +118,81 @@ def test_due_for_expiry(store: Store) -> None:
     assert [e.id for e in store.due_for_expiry(now + timedelta(hours=1))] == [env.id]
 
 
-def test_a_pool_hub_is_claimed_by_exactly_one_launch(store: Store) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A store on SQLite, and on a fresh PostgreSQL database (where claims race for real)."""
+    url = (
+        f"sqlite:///{tmp_path / 'state.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("fresh_postgres_url")
+    )
+    s = Store(make_engine(url), clock=MutableClock())
+    s.create_schema()
+    return s
+
+
+def _ready_pool_hub(store: Store, *, spec: str = "s1", pool: str = "course"):  # type: ignore[no-untyped-def]
     hub = store.create_pool_hub(
-        pool="course", profile="small", cluster="dev", namespace_prefix="jh-", spec_hash="s1", actor="bot"
+        pool=pool, profile="small", cluster="dev", namespace_prefix="jh-", spec_hash=spec, actor="pool"
+    )
+    store.transition(hub.id, State.APPROVED, State.DEPLOYING, actor="bot", action="test")
+    return store.transition(hub.id, State.DEPLOYING, State.READY, actor="bot", action="test", ready_at=store.clock())
+
+
+def _deploying_launch(store: Store, name: str, owner: str, worker: str = "w1"):  # type: ignore[no-untyped-def]
+    env = _create(store, name, owner=owner)
+    store.transition(env.id, State.REQUESTED, State.APPROVED, actor="bot", action="test")
+    return store.transition(env.id, State.APPROVED, State.DEPLOYING, actor="bot", action="test", worker=worker)
+
+
+def test_a_pool_hub_is_nobodys_and_needs_no_approval(store: Store) -> None:
+    hub = store.create_pool_hub(
+        pool="course", profile="small", cluster="dev", namespace_prefix="jh-", spec_hash="s1", actor="pool"
     )
     assert hub.owner_id == "@pool" and hub.pool == "course" and hub.quota_slot is None
-    for expected, target in ((State.REQUESTED, State.APPROVED), (State.APPROVED, State.DEPLOYING)):
-        store.transition(hub.id, expected, target, actor="bot", action="test")
-    assert store.claim_pool_hub(profile="small", cluster="dev", claimant_id="launch0") is None  # not ready yet
-    store.transition(hub.id, State.DEPLOYING, State.READY, actor="bot", action="test", ready_at=store.clock())
+    assert hub.state is State.APPROVED
+    assert store.list_for_owner("@pool") == [hub]  # nobody's: no Slack user has this id
+    assert store.count_by_state() == {}  # people's environments only
+    assert store.count_pool_hubs() == {("course", "approved"): 1}
+
+
+def test_a_pool_hub_goes_to_exactly_one_of_many_racing_launches(any_store: Store) -> None:
+    store = any_store
+    launches = [_deploying_launch(store, f"lab{i}", owner=f"U{i}") for i in range(8)]
+    assert store.claim_pool_hub(launches[0], worker="w1", spec_hash="s1") is None  # no hub yet
+    hub = _ready_pool_hub(store)
 
     with ThreadPoolExecutor(8) as pool:
-        claims = list(
-            pool.map(lambda i: store.claim_pool_hub(profile="small", cluster="dev", claimant_id=f"launch{i}"), range(8))
-        )
-    winners = [c for c in claims if c is not None]
-    assert len(winners) == 1 and winners[0].id == hub.id and winners[0].state is State.CLAIMED
-    assert store.claimed_by_launch(str(winners[0].claimed_by)) == winners[0]
-    assert store.pool_hubs("course") == []
-    assert store.claims_since(store.clock()) == {"course": 1}
-    assert store.claim_pool_hub(profile="small", cluster="dev", claimant_id="late") is None
+        taken = list(pool.map(lambda env: store.claim_pool_hub(env, worker="w1", spec_hash="s1"), launches))
+
+    [winner] = [env for env in taken if env is not None]
+    assert (winner.namespace, winner.release) == (hub.namespace, hub.release)
+    assert winner.state is State.DEPLOYING and winner.owner_id != "@pool"
+    claimed = store.get(hub.id)
+    assert claimed is not None and claimed.state is State.CLAIMED and claimed.claimed_by == winner.id
+    assert store.claimed_by_launch(winner.id) == claimed
+    losers = [env for env in launches if env.id != winner.id]
+    assert all(store.get(env.id).namespace == env.namespace for env in losers)  # type: ignore[union-attr]
+    assert store.pool_hubs("course") == [] and store.claims_since(store.clock()) == {"course": 1}
+    actions = [event.action for event in store.audit(winner.id)]
+    assert "warm-hub-taken" in actions
+
+
+def test_only_a_healthy_hub_of_the_current_spec_is_handed_out(store: Store) -> None:
+    launch = _deploying_launch(store, "lab", owner="U1")
+    _ready_pool_hub(store, spec="old")
+    failing = _ready_pool_hub(store)
+    store.update_if(failing.id, {}, {"hub_failures": 1}, actor="bot", action="test")
+    assert store.claim_pool_hub(launch, worker="w1", spec_hash="s1") is None
+    fresh = _ready_pool_hub(store)
+    taken = store.claim_pool_hub(launch, worker="w1", spec_hash="s1")
+    assert taken is not None and taken.namespace == fresh.namespace
+
+
+def test_a_launch_no_longer_this_workers_takes_nothing(store: Store) -> None:
+    launch = _deploying_launch(store, "lab", owner="U1", worker="w1")
+    hub = _ready_pool_hub(store)
+    assert store.claim_pool_hub(launch, worker="w2", spec_hash="s1") is None
+    # The hub's half of the claim was rolled back with the rest.
+    assert store.get(hub.id).state is State.READY  # type: ignore[union-attr]
+    assert store.get(launch.id).namespace == launch.namespace  # type: ignore[union-attr]

@@ -50,20 +50,42 @@ def test_values_for_a_node_port_cluster_hold_no_credential() -> None:
         "quota": {"enabled": True, "maxUserServers": 5},
         "cull": {"enabled": True, "timeout": 7200, "every": 300},
         "networkPolicy": {"apiServer": {"addresses": ["10.0.0.5"], "ports": [6443]}},
+        # Labels that never change in a hub's life: whose it is lives on its namespace.
         "labels": {
             "app.kubernetes.io/managed-by": "jupyterhub-bot",
             "jupyterhub-bot.io/installation": "platform.jupyterhub-bot",
-            "jupyterhub-bot.io/environment-id": "abc123",
-            "jupyterhub-bot.io/owner": "u0student",
         },
     }
 
 
+def _small_request(*, owner_id: str = "U1", pool: str | None = None) -> HubRequest:
+    return HubRequest(
+        environment_id="abc123",
+        owner_id=owner_id,
+        name="lab",
+        target=Target(cluster="dev", namespace="jh-lab-abc123", release="jh-lab-abc123"),
+        profile=Profile(image="quay.io/jupyter/minimal-notebook:2025-06-30", cpu="1", memory="1Gi"),
+        cluster=ClusterSpec(),
+        idle_timeout=timedelta(hours=1),
+        pool=pool,
+    )
+
+
 def test_environment_namespaces_enforce_pod_security_restricted() -> None:
-    labels = namespace_labels("abc123", "U1", "platform.jupyterhub-bot")
+    labels = namespace_labels(_small_request(), "platform.jupyterhub-bot")
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["pod-security.kubernetes.io/enforce-version"] == "latest"
     assert labels["jupyterhub-bot.io/installation"] == "platform.jupyterhub-bot"
+
+
+def test_the_namespace_says_whose_hub_it_is_and_a_pool_hub_is_nobodys() -> None:
+    owned = namespace_labels(_small_request(owner_id="U0STUDENT"), "i")
+    assert owned["jupyterhub-bot.io/owner"] == "u0student"
+    assert owned["jupyterhub-bot.io/environment-id"] == "abc123"
+    assert owned["jupyterhub-bot.io/pool"] is None  # removed when a pool's hub changes hands
+    pooled = namespace_labels(_small_request(owner_id="@pool", pool="course"), "i")
+    assert pooled["jupyterhub-bot.io/pool"] == "course"
+    assert pooled["jupyterhub-bot.io/owner"] is None
 
 
 def test_ingress_when_the_cluster_has_a_base_domain() -> None:

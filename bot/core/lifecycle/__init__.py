@@ -4,7 +4,8 @@ Each section has one job and shares one :class:`~bot.core.lifecycle.context.Cont
 
 - :mod:`.launches`: launch requests (policy grant, quota slot, approval or deploy)
 - :mod:`.approvals`: admins' decisions on requests
-- :mod:`.deploys`: deploying, progress, credentials, roll-back
+- :mod:`.deploys`: deploying (or taking a warm pool's hub), progress, credentials, roll-back
+- :mod:`.pools`: keeping warm pools at size, and the admins' view of them
 - :mod:`.teardown`: removing environments, whatever the reason
 - :mod:`.owner`: what owners and admins do to existing environments
 - :mod:`.watch`: idle sweep, expiry warnings, reconciliation
@@ -25,6 +26,8 @@ from bot.core.lifecycle.context import SYSTEM, Context, Work, default_worker_id,
 from bot.core.lifecycle.deploys import Deploys
 from bot.core.lifecycle.launches import Launches
 from bot.core.lifecycle.owner import AdminActions, OwnerActions
+from bot.core.lifecycle.pool_specs import PoolSpecs
+from bot.core.lifecycle.pools import PoolReport, Pools
 from bot.core.lifecycle.teardown import Teardowns
 from bot.core.lifecycle.watch import SweepReport, Watch
 from bot.core.notices import Removal, RemovalReason
@@ -32,7 +35,7 @@ from bot.core.policy import Actor, Policy, is_admin
 from bot.core.ports import Deployer, HubActivity, LaunchMetrics, Notifier, SecretRegistry, Store
 from bot.core.states import State
 
-__all__ = ["Lifecycle", "SweepReport"]
+__all__ = ["Lifecycle", "PoolReport", "SweepReport"]
 
 
 class Lifecycle:
@@ -67,8 +70,10 @@ class Lifecycle:
             work=self.work,
             deploy_timeout_seconds=deploy_timeout_seconds,
         )
-        self.deploys = Deploys(self.context)
+        pool_specs = PoolSpecs(self.context)
+        self.deploys = Deploys(self.context, pool_specs)
         self.teardowns = Teardowns(self.context)
+        self.pools = Pools(self.context, pool_specs, self.deploys, self.teardowns)
         self.launches = Launches(self.context, self.deploys)
         self.approvals = Approvals(self.context, self.deploys)
         self.owner = OwnerActions(self.context, self.teardowns)
@@ -107,7 +112,7 @@ class Lifecycle:
         ctx = self.context
         resumed = 0
         for env in await ctx.store.run(ctx.store.in_states, [State.APPROVED]):
-            if self.deploys.start(env.id):
+            if self.deploys.start(env.id, background=env.pool is not None):
                 resumed += 1
         for env in await ctx.store.run(ctx.store.abandoned, [State.DEPLOYING, State.EXPIRING], ctx.now()):
             if env.id in self.work.in_flight:

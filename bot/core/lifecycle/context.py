@@ -4,6 +4,7 @@ process's background work, and the few look-ups and sends they all need."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -50,6 +51,9 @@ class Work:
     def __init__(self, *, worker_id: str, max_concurrent: int, claim_ttl: timedelta, clock: Clock) -> None:
         self.worker_id = worker_id
         self.limit = asyncio.Semaphore(max_concurrent)
+        # Warm pools' work waits for a slot of its own as well, so refilling a pool can use
+        # at most half the slots: launches never queue behind it.
+        self.background = asyncio.Semaphore(max(1, max_concurrent // 2))
         self._claim_ttl = claim_ttl
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
@@ -67,21 +71,24 @@ class Work:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
-    def start(self, env_id: str, kind: str, work: Callable[[], Awaitable[None]]) -> bool:
+    def start(self, env_id: str, kind: str, work: Callable[[], Awaitable[None]], *, background: bool = False) -> bool:
         """Queue ``work`` (a ``kind`` of work on ``env_id``) for a slot under the concurrency
-        limit; ``False``, and nothing queued, if this process already has that work queued
-        or running."""
+        limit (and, for ``background`` work, under the background limit first); ``False``,
+        and nothing queued, if this process already has that work queued or running."""
         key = (env_id, kind)
         if key in self._queued:
             log.info("%s of %s is already queued or running here", kind, env_id)
             return False
         self._queued.add(key)
-        self.spawn(self._in_a_slot(key, work))
+        self.spawn(self._in_a_slot(key, work, background))
         return True
 
-    async def _in_a_slot(self, key: tuple[str, str], work: Callable[[], Awaitable[None]]) -> None:
+    async def _in_a_slot(self, key: tuple[str, str], work: Callable[[], Awaitable[None]], background: bool) -> None:
         try:
-            async with self.limit:
+            async with contextlib.AsyncExitStack() as slots:
+                if background:
+                    await slots.enter_async_context(self.background)
+                await slots.enter_async_context(self.limit)
                 await work()
         finally:
             self._queued.discard(key)
@@ -120,6 +127,8 @@ class Context:
     replies: dict[str, ReplyChannel] = field(default_factory=dict)
     # Reconciliation findings already reported to the admins by this process.
     reported: set[str] = field(default_factory=set)
+    # Warm pools whose last hub failed to deploy, and until when they pause before the next.
+    failing_pools: dict[str, datetime] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()

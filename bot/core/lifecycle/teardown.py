@@ -47,7 +47,9 @@ class Teardowns:
     def start(self, env: Environment, removal: Removal) -> bool:
         """Queue the removal of ``env``, which this process has just claimed ('expiring');
         ``False`` if its removal is already queued or running here."""
-        return self.ctx.work.start(env.id, TEARDOWN, lambda: self._remove(env, removal))
+        return self.ctx.work.start(
+            env.id, TEARDOWN, lambda: self._remove(env, removal), background=env.pool is not None
+        )
 
     async def _remove(self, env: Environment, removal: Removal) -> None:
         ctx = self.ctx
@@ -74,8 +76,9 @@ class Teardowns:
             ctx.activity.forget(env)
             ctx.secrets.forget(env.id)
             ctx.metrics.teardown_finished("deleted")
-            await self._withdraw_credentials(done)
-            await ctx.tell(env.owner_id, Removed(done, removal))
+            if env.pool is None:  # a warm pool's hub was nobody's
+                await self._withdraw_credentials(done)
+                await ctx.tell(env.owner_id, Removed(done, removal))
 
     async def _withdraw_credentials(self, env: Environment) -> None:
         """Rewrite every message that showed the hub's password, now that it is gone."""

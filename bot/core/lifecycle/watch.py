@@ -83,10 +83,17 @@ class Watch:
             await self._hub_failed(env, type(exc.problem).__name__)
             return "unreachable"
 
-        latest = max(t for t in (hub_latest, env.last_activity_at, env.ready_at, env.created_at) if t is not None)
         changes: dict[str, Any] = {}
         if env.hub_failures:
             changes["hub_failures"] = 0
+        if env.pool is not None:
+            # A warm pool's hub is idle by design: the read only shows it still answers.
+            if changes:
+                await ctx.update_if(
+                    env.id, {"state": State.READY}, changes, actor=SCHEDULER, action="activity", audit=False
+                )
+            return None
+        latest = max(t for t in (hub_latest, env.last_activity_at, env.ready_at, env.created_at) if t is not None)
         if hub_latest is not None and (env.last_activity_at is None or hub_latest > env.last_activity_at):
             changes["last_activity_at"] = hub_latest
         idle_for = now - latest
@@ -134,6 +141,9 @@ class Watch:
             detail=reason,
         )
         ctx.activity.forget(env)
+        if env.pool is not None:
+            log.warning("hub %s of pool %s did not answer (%s); it will be replaced", env.id, env.pool, reason)
+            return
         log.warning("hub of %s did not answer (%s); not treating it as idle", env.id, reason)
         if updated is not None and updated.hub_failures == ctx.policy.defaults.hub_failures_before_alert:
             await ctx.tell_admins(HubUnreachable(updated, failures=updated.hub_failures, reason=reason))
@@ -197,7 +207,10 @@ class Watch:
                     log.warning("namespace %s on %s has our label but no active environment", namespace, cluster)
                     await ctx.tell_admins(OrphanFound(cluster, namespace, env_id))
             for namespace, env in mine.items():
-                if env.state is State.READY and namespace not in namespaces:
+                if env.state is State.READY and namespace not in namespaces and env.pool is not None:
+                    # Nobody's hub, gone: the pool replaces it (never hands it out).
+                    await self._hub_failed(env, "its namespace is gone")
+                elif env.state is State.READY and namespace not in namespaces:
                     key = f"missing:{env.id}"
                     findings.append(key)
                     if key not in ctx.reported:

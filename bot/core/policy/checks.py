@@ -52,6 +52,7 @@ _POOL_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 def _pools(policy: Policy) -> list[Finding]:
     found: list[Finding] = []
     asked: dict[str, list[tuple[str, int]]] = {}
+    serving: dict[tuple[str, str], str] = {}
     for name, pool in policy.pools.items():
         path = f"pools.{name}"
         if len(name) > MAX_POOL_NAME or not _POOL_NAME.fullmatch(name):
@@ -65,6 +66,15 @@ def _pools(policy: Policy) -> list[Finding]:
         if pool.cluster not in policy.clusters:
             found.append(_error(f"{path}.cluster", f"unknown cluster '{pool.cluster}'"))
             continue
+        other = serving.setdefault((pool.profile, pool.cluster), name)
+        if other != name:
+            found.append(
+                _error(
+                    path,
+                    f"pool '{other}' already keeps hubs of profile '{pool.profile}' on '{pool.cluster}'; "
+                    "a launch takes from one pool, so merge them (a schedule gives one pool several sizes)",
+                )
+            )
         asked.setdefault(pool.cluster, []).append((name, pool.largest))
     for cluster, pools in asked.items():
         limit = policy.clusters[cluster].pool_limit

@@ -4,12 +4,14 @@ Each rule says which step of the bot needs it.
 */}}
 {{- define "jupyterhub-bot.botRole.rules" -}}
 # Create each environment's namespace (labelled with this install's id), find
-# the bot's namespaces by that label when reconciling, and delete them at
-# teardown. No update or patch: the bot cannot label someone else's namespace
-# as its own, nor lower a namespace's Pod Security level.
+# the bot's namespaces by that label when reconciling, delete them at teardown,
+# and patch the owner labels when a warm pool's hub is handed to a launch. The
+# admission policy lets a patch through only on a namespace that already is
+# this install's and stays so, at Pod Security "restricted": the bot cannot
+# label someone else's namespace as its own, nor lower a Pod Security level.
 - apiGroups: [""]
   resources: [namespaces]
-  verbs: [create, get, list, delete]
+  verbs: [create, get, list, delete, patch]
 # A node's address for NodePort URLs, when the policy gives no public_address.
 - apiGroups: [""]
   resources: [nodes]
