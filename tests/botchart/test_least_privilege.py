@@ -303,9 +303,13 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     assert labels.items() >= installed_bot.namespace_labels.items()
 
     # Its hub's activity is read inside the cluster's trust boundary: through the API server,
-    # as this ServiceAccount, a port-forward to the proxy's pod. kwok plays the node here and
-    # has no forward configured, so kwok answers: the request reached the node, for that
-    # pod's port. (The service proxy could not carry the hub's token: see bot/helm/activity.py.)
+    # as this ServiceAccount, a port-forward to the proxy's pod. kwok plays the node here, so
+    # the forward goes no further than the API server's call to the node: kwok answers it
+    # has no forward configured (a kwok-only cluster), or, where the API server calls
+    # kubelets at their node addresses (a cluster with the real node), the fake node's
+    # address does not answer (500). Either way the API server let the ServiceAccount
+    # through: RBAC would have said 403. The whole path to a live hub is proven on the real
+    # node. (The service proxy could not carry the hub's token: see bot/helm/activity.py.)
     [proxy] = (
         k8s.CoreV1Api(admin)
         .list_namespaced_pod(env.namespace, label_selector="app.kubernetes.io/component=proxy")
@@ -313,7 +317,11 @@ async def test_the_service_account_launches_and_tears_down_an_environment(
     )
     with pytest.raises(ActivityUnknown) as unknown:
         await bot.runtime.activity.latest_activity(env)
-    assert f'no forward found for port 8000 in pod "{env.namespace}/{proxy.metadata.name}"' in str(unknown.value)
+    reached = (
+        f'no forward found for port 8000 in pod "{env.namespace}/{proxy.metadata.name}"',
+        f"port-forward to {env.namespace}/{proxy.metadata.name}:8000 refused (500)",
+    )
+    assert any(answer in str(unknown.value) for answer in reached), unknown.value
 
     bot.clock.advance(env.lifetime + timedelta(minutes=1))
     assert await bot.runtime.lifecycle.teardowns.expire_due() == 1
@@ -455,7 +463,15 @@ def test_in_its_own_namespaces_it_binds_only_itself_and_only_its_role(
         assert labels["jupyterhub-bot.io/owner"] == "u0new" and "jupyterhub-bot.io/pool" not in labels
         # ...but it cannot adopt a namespace, give one of its own away, nor lower the Pod
         # Security level of its own.
-        adopt = {"metadata": {"labels": {INSTALLATION_LABEL: installed_bot.installation_id}}}
+        adopt = {
+            "metadata": {
+                "labels": {
+                    INSTALLATION_LABEL: installed_bot.installation_id,
+                    POD_SECURITY: "restricted",
+                    POD_SECURITY_VERSION: "latest",
+                }
+            }
+        }
         assert "already are its own" in _refused(lambda: core.patch_namespace("default", adopt))
         give_away = {"metadata": {"labels": {INSTALLATION_LABEL: "someone-else"}}}
         assert "only namespaces labelled" in _refused(lambda: core.patch_namespace(own, give_away))
