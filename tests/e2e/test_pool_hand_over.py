@@ -88,7 +88,11 @@ async def test_a_pool_hub_changes_hands_without_a_restart(
 ) -> None:
     settings: dict[str, Any] = {"context": local_cluster.context}
     if ingress:
-        settings |= {"base_domain": "hubs.example.test", "ingress_class": "nginx", "tls": {"mode": "controller-default"}}
+        settings |= {
+            "base_domain": "hubs.example.test",
+            "ingress_class": "nginx",
+            "tls": {"mode": "controller-default"},
+        }
     spec = ClusterSpec.model_validate(settings)
     deployer = _deployer(local_cluster, spec)
     pooled = _pool_request(spec)
@@ -101,7 +105,9 @@ async def test_a_pool_hub_changes_hands_without_a_restart(
     assert labels["jupyterhub-bot.io/pool"] == "course" and "jupyterhub-bot.io/owner" not in labels
     before = _running(apps, core, target.namespace)
 
-    launch = replace(pooled, environment_id="launch" + secrets.token_hex(4), owner_id="U0NEWOWNER", name="lab", pool=None)
+    launch = replace(
+        pooled, environment_id="launch" + secrets.token_hex(4), owner_id="U0NEWOWNER", name="lab", pool=None
+    )
     steps = Steps()
     handed = await deployer.hand_over(launch, steps)
 
