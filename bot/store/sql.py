@@ -262,25 +262,10 @@ class SqlStore:
                 created_at=now,
                 updated_at=now,
             )
-            with Session(self.engine) as session:
-                session.add(row)
-                session.add(
-                    AuditEventRow(
-                        environment_id=env_id,
-                        at=now,
-                        actor=actor,
-                        action="request",
-                        to_state=State.REQUESTED,
-                        detail=f"profile={profile} cluster={cluster} lifetime={int(lifetime.total_seconds())}s",
-                    )
-                )
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
-                else:
-                    session.refresh(row)
-                    return row.record()
+            detail = f"profile={profile} cluster={cluster} lifetime={int(lifetime.total_seconds())}s"
+            created = self._insert(row, actor=actor, action="request", detail=detail)
+            if created is not None:
+                return created
             existing = self.find_active(owner_id, name)
             if existing is not None:
                 raise Conflict(NameTaken(name, existing.state))
@@ -313,19 +298,31 @@ class SqlStore:
             pool=pool,
             spec_hash=spec_hash,
         )
+        created = self._insert(row, actor=actor, action="pool-request", detail=f"pool={pool} profile={profile}")
+        if created is None:
+            raise RuntimeError(f"a new pool hub's unique keys clashed ({name})")  # a uuid4 repeated
+        return created
+
+    def _insert(self, row: EnvironmentRow, *, actor: str, action: str, detail: str) -> Environment | None:
+        """``row`` and the audit event of its creation, in one transaction; ``None`` when a
+        unique key (name in use, quota slot taken) refused it."""
         with Session(self.engine) as session:
             session.add(row)
             session.add(
                 AuditEventRow(
-                    environment_id=env_id,
-                    at=now,
+                    environment_id=row.id,
+                    at=row.created_at,
                     actor=actor,
-                    action="pool-request",
-                    to_state=State.APPROVED,
-                    detail=f"pool={pool} profile={profile} cluster={cluster}",
+                    action=action,
+                    to_state=row.state,
+                    detail=detail,
                 )
             )
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
             session.refresh(row)
             return row.record()
 
