@@ -227,6 +227,29 @@ def ensure_cluster(progress: Callable[[str], None] | None = None) -> LocalCluste
     )
 
 
+@dataclass(frozen=True)
+class BotImage:
+    """The bot's image, built from this checkout by the harness (as the Dockerfile describes)."""
+
+    reference: str  # local.jupyterhub-bot/jupyterhub-bot:<version>
+    archive: Path  # the docker-save archive containerd imported
+    on_real_node: bool  # imported into this cluster's real node
+
+
+def bot_image(progress: Callable[[str], None] | None = None) -> BotImage:
+    """Build the bot's image if its inputs changed (minutes cold, cached after), and import
+    it into the cluster's real node if that runs here. ``progress`` gets the harness's steps."""
+    proc = _run_streaming("bot-image", progress or (lambda _line: None))
+    if proc.returncode != 0:
+        raise HarnessError(_failure_line(proc))
+    facts = dict(line.partition("=")[::2] for line in proc.stdout.splitlines() if "=" in line)
+    return BotImage(
+        reference=facts["bot_image"],
+        archive=Path(facts["bot_image_archive"]),
+        on_real_node=facts["bot_image_on_real_node"] == "yes",
+    )
+
+
 def _unavailable(what: str, problem: str) -> NoReturn:
     if "CI" in os.environ:
         pytest.fail(f"{what} unavailable (CI is set, no skip): {problem}", pytrace=False)
