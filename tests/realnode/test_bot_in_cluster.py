@@ -11,8 +11,10 @@ From inside the cluster the bot launches a hub on the real node, reads that hub'
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
+import tarfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +28,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bot.sandbox.emulator import SlackEmulator
+from tests.botchart import test_dockerfile as dockerfile
 from tests.realnode.hubs import ADMIN, follow
 from tests.realnode.workloads import Kit, wait_until
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, assert_acked, delivered_login, real_node_policy
@@ -34,7 +37,9 @@ from tests.support.hub import HubSession
 from tests.support.reporting import say
 from tests.support.tcp_proxy import TcpProxy
 
-pytestmark = [pytest.mark.cluster, pytest.mark.realnode, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
+# The emulator and the relay live on the module's event loop, as long as the bot runs.
+on_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 BOT_CHART = REPO_ROOT / "charts" / "jupyterhub-bot"
 RELEASE = "jupyterhub-bot"
@@ -147,6 +152,11 @@ async def installed(
         kit.delete_namespace(namespace)
 
 
+def dockerfile_helm_version() -> str:
+    arguments = [rest for keyword, rest in dockerfile.instructions() if keyword == "ARG" and "=" in rest]
+    return dict(argument.partition("=")[::2] for argument in arguments)["HELM_VERSION"]
+
+
 def pod_report(kit: Kit, namespace: str) -> str:
     """The bot pod's state and its last log lines, for a failure message."""
     lines = []
@@ -159,6 +169,25 @@ def pod_report(kit: Kit, namespace: str) -> str:
     return "\n".join(lines)
 
 
+def test_the_image_is_built_as_the_dockerfile_says(image: BotImage) -> None:
+    with tarfile.open(image.archive) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))  # type: ignore[arg-type]
+        [entry] = manifest
+        config = json.load(archive.extractfile(entry["Config"]))["config"]  # type: ignore[arg-type]
+    assert entry["RepoTags"] == [image.reference]
+    env = dict(item.partition("=")[::2] for item in config["Env"])
+    for name, value in dockerfile.env_values().items():
+        wanted = value.replace("$PATH", "")
+        assert env[name].startswith(wanted) if name == "PATH" else env[name] == value, (name, env.get(name))
+    final = dockerfile.final_stage()
+    [user] = [rest for keyword, rest in final if keyword == "USER"]
+    [workdir] = [rest for keyword, rest in final if keyword == "WORKDIR"]
+    [cmd] = [rest for keyword, rest in final if keyword == "CMD"]
+    assert config["User"] == user and config["WorkingDir"] == workdir
+    assert config["Cmd"] == json.loads(cmd) and config["Entrypoint"] is None
+
+
+@on_module_loop
 async def test_the_bot_runs_on_the_real_node_from_its_own_image(
     kit: Kit, image: BotImage, installed: InstalledBot, slack: SlackEmulator
 ) -> None:
@@ -172,8 +201,14 @@ async def test_the_bot_runs_on_the_real_node_from_its_own_image(
     assert "KUBECONFIG" not in {e.name for e in container.env or []}
     # It learnt who it is from "Slack", through the address the pod reaches.
     assert slack.find("auth.test")
+    # Python 3.11 and the pinned helm, as the Dockerfile promises.
+    python = kit.kubectl("exec", "-n", installed.namespace, pod.metadata.name, "--", "python", "--version")
+    assert python.stdout.startswith("Python 3.11."), python.stdout + python.stderr
+    helm_version = kit.kubectl("exec", "-n", installed.namespace, pod.metadata.name, "--", "helm", "version", "--short")
+    assert helm_version.stdout.strip() == dockerfile_helm_version(), helm_version.stdout + helm_version.stderr
 
 
+@on_module_loop
 async def test_it_launches_reads_activity_and_removes_a_hub(
     kit: Kit, installed: InstalledBot, slack: SlackEmulator
 ) -> None:
