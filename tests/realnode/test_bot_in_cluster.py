@@ -213,10 +213,12 @@ async def test_it_launches_reads_activity_and_removes_a_hub(
     kit: Kit, installed: InstalledBot, slack: SlackEmulator
 ) -> None:
     slack.bot_url = installed.events_url
+    started = time.monotonic()
     assert_acked(await slack.slash_command(OWNER, "launch podlab"))
     login = await slack.wait_for_private(
         OWNER, lambda c: "Your JupyterHub *podlab* is ready" in c.text_blob, timeout=WAIT
     )
+    print(f"\n[real node] the bot in its pod: /jupyterhub launch to login in {time.monotonic() - started:.1f}s")
     url, password = delivered_login(login)
 
     [namespace] = kit.core.list_namespace(

@@ -156,6 +156,11 @@ def real_node_facts(facts: dict[str, str]) -> RealNode:
     )
 
 
+def describe_real_node() -> RealNode:
+    """The running cluster's real node (HarnessError unless Ready with its images)."""
+    return real_node_facts(_status())
+
+
 def _run_streaming(command: str, progress: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
     """`cluster/harness.sh COMMAND`, handing each line it prints about its steps to progress.
     Its standard output comes back alone; its error output is in ``stderr``."""
@@ -283,7 +288,7 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
 def real_node(local_cluster: LocalCluster) -> RealNode:
     """The cluster's real node, Ready, with the local images imported."""
     try:
-        return real_node_facts(_status())
+        return describe_real_node()
     except HarnessError as exc:
         _unavailable("real node", str(exc))
 
