@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 import tarfile
 import time
 import uuid
@@ -32,7 +30,7 @@ from tests.botchart import test_dockerfile as dockerfile
 from tests.realnode.hubs import ADMIN, follow
 from tests.realnode.workloads import Kit, wait_until
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, assert_acked, delivered_login, real_node_policy
-from tests.support.cluster import REPO_ROOT, BotImage, HarnessError, bot_image
+from tests.support.cluster import REPO_ROOT, BotImage, HarnessError, bot_image, unavailable
 from tests.support.hub import HubSession
 from tests.support.reporting import say
 from tests.support.tcp_proxy import TcpProxy
@@ -54,9 +52,7 @@ def image(kit: Kit, pytestconfig: pytest.Config) -> BotImage:
     try:
         built = bot_image(progress=lambda line: say(pytestconfig, line))
     except HarnessError as exc:
-        if "CI" in os.environ:
-            pytest.fail(f"the bot's image could not be built (CI is set, no skip): {exc}", pytrace=False)
-        pytest.skip(f"THE BOT'S IMAGE COULD NOT BE BUILT: {exc}")
+        unavailable("the bot's image", str(exc))
     assert built.on_real_node, f"{built.reference} was built but not imported into the real node"
     return built
 
@@ -84,18 +80,6 @@ class InstalledBot:
     namespace: str
     installation: str  # the label value on every namespace this install creates
     events_url: str  # http://<node ip>:<node port>/slack/events
-
-
-def helm(kit: Kit, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    cluster = kit.cluster
-    return subprocess.run(
-        [str(cluster.helm), "--kube-context", cluster.context, *args],
-        env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def chart_values(kit: Kit, image: BotImage, slack: SlackEmulator) -> dict[str, Any]:
@@ -136,7 +120,7 @@ async def installed(
         values.write_text(yaml.safe_dump(chart_values(kit, image, slack)))
         started = time.monotonic()
         proc = await asyncio.to_thread(
-            helm, kit, "install", RELEASE, str(BOT_CHART), "--namespace", namespace, "--values", str(values),
+            kit.helm, "install", RELEASE, str(BOT_CHART), "--namespace", namespace, "--values", str(values),
             "--wait", "--timeout", "5m",
         )  # fmt: skip
         assert proc.returncode == 0, f"helm install of the bot failed:\n{proc.stderr}\n{pod_report(kit, namespace)}"
@@ -145,7 +129,7 @@ async def installed(
         events_url = f"http://{kit.node.ip}:{service.spec.ports[0].node_port}/slack/events"
         yield InstalledBot(namespace, installation, events_url)
     finally:
-        await asyncio.to_thread(helm, kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+        await asyncio.to_thread(kit.helm, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
         label = f"{INSTALLATION_LABEL}={installation}"
         for leftover in kit.core.list_namespace(label_selector=label).items:
             kit.delete_namespace(leftover.metadata.name)

@@ -24,6 +24,7 @@ import pytest
 import pytest_asyncio
 from kubernetes.client.exceptions import ApiException
 
+from bot.core.durations import format_duration
 from bot.core.environment import Environment
 from bot.core.states import State
 from bot.hub.activity import latest_activity_of
@@ -95,7 +96,11 @@ async def bot(kit: Kit, leftovers: None, tmp_path_factory: pytest.TempPathFactor
             owners=[OWNER],
             context=kit.cluster.context,
             namespace_prefix="rn-",
-            defaults={"idle_timeout": "1h", "warn_before": "20m", "lifetime": "8h"},
+            defaults={
+                "idle_timeout": format_duration(IDLE_TIMEOUT),
+                "warn_before": format_duration(WARN_BEFORE),
+                "lifetime": "8h",
+            },
         )
     )
     async with running_bot(
@@ -191,8 +196,9 @@ async def test_idle_hubs_are_read_warned_and_removed_with_their_volumes(
     kit: Kit, bot: BotUnderTest, lab: Launched, second: Launched
 ) -> None:
     admin = lab.admin
-    claims = {c.metadata.name: c.spec.volume_name for c in list_claims(kit, lab.env.namespace)}
+    claims = volumes_by_claim(kit, lab.env.namespace)
     assert set(claims) == {f"{lab.env.release}-hub-db", admin.home_claim}, claims
+    volumes = {*claims.values(), *volumes_by_claim(kit, second.env.namespace).values()}
     watch = bot.runtime.lifecycle.watch
 
     # The bot reads the hub's activity with its own reader, as in production.
@@ -220,11 +226,13 @@ async def test_idle_hubs_are_read_warned_and_removed_with_their_volumes(
     for launched in (lab, second):
         record = bot.runtime.store.get(launched.env.id)
         assert record is not None and record.state is State.DELETED, record
-    wait_until("the namespaces, claims and volumes to be gone", lambda: nothing_left(kit, lab, second, claims), 180)
+    wait_until("the namespaces, claims and volumes to be gone", lambda: nothing_left(kit, lab, second, volumes), 180)
 
 
-def list_claims(kit: Kit, namespace: str) -> list[object]:
-    return list(kit.core.list_namespaced_persistent_volume_claim(namespace).items)
+def volumes_by_claim(kit: Kit, namespace: str) -> dict[str, str]:
+    """Each PersistentVolumeClaim of ``namespace`` and the volume bound to it."""
+    claims = kit.core.list_namespaced_persistent_volume_claim(namespace).items
+    return {claim.metadata.name: claim.spec.volume_name for claim in claims}
 
 
 def hub_latest_activity(admin: HubUser) -> datetime:
@@ -235,7 +243,7 @@ def hub_latest_activity(admin: HubUser) -> datetime:
     return latest
 
 
-def nothing_left(kit: Kit, lab: Launched, second: Launched, claims: dict[str, str]) -> bool:
+def nothing_left(kit: Kit, lab: Launched, second: Launched, volumes: set[str]) -> bool:
     for namespace in (lab.env.namespace, second.env.namespace):
         try:
             kit.core.read_namespace(namespace)
@@ -243,5 +251,5 @@ def nothing_left(kit: Kit, lab: Launched, second: Launched, claims: dict[str, st
         except ApiException as exc:
             if exc.status != 404:
                 raise
-    volumes = {pv.metadata.name for pv in kit.core.list_persistent_volume().items}
-    return not volumes & set(claims.values())
+    existing = {pv.metadata.name for pv in kit.core.list_persistent_volume().items}
+    return not volumes & existing

@@ -8,8 +8,6 @@ One environment is installed once for the module; the tests run in file order ag
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,19 +39,6 @@ class Environment:
         self.admin = HubUser(self.base_url, self.namespace)
 
 
-def helm(kit: Kit, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    cluster = kit.cluster
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-    return subprocess.run(
-        [str(cluster.helm), "--kube-context", cluster.context, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def values_for(kit: Kit, secrets: HubSecrets) -> dict[str, Any]:
     """The chart's values with the local images, scheduled onto the real node."""
     images = kit.node.images
@@ -76,8 +61,8 @@ def environment(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     values_file.chmod(0o600)
 
     started = time.monotonic()
-    proc = helm(
-        kit, "install", RELEASE, str(CHART_DIR), "--namespace", namespace, "--create-namespace",
+    proc = kit.helm(
+        "install", RELEASE, str(CHART_DIR), "--namespace", namespace, "--create-namespace",
         "--values", str(values_file), "--wait", "--timeout", INSTALL_TIMEOUT,
     )  # fmt: skip
     install_seconds = time.monotonic() - started
@@ -88,7 +73,7 @@ def environment(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         base_url = f"http://{kit.node.ip}:{public.spec.ports[0].node_port}/"
         yield Environment(namespace, secrets, base_url, install_seconds)
     finally:
-        helm(kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+        kit.helm("uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
         kit.delete_namespace(namespace)
 
 
@@ -181,7 +166,7 @@ def test_uninstall_leaves_no_volume_behind(kit: Kit, environment: Environment) -
     volumes = {c.spec.volume_name for c in kit.core.list_namespaced_persistent_volume_claim(namespace).items}
     assert len(volumes) == 2, volumes  # the hub database and the user's home
 
-    proc = helm(kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+    proc = kit.helm("uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
     assert proc.returncode == 0, proc.stderr
     kit.delete_namespace(namespace)
 

@@ -8,6 +8,7 @@ resolve names and try connections with a few lines of it. Probes run through
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import urllib.error
@@ -88,6 +89,18 @@ class Kit:
         return subprocess.run(
             [*base, *args],
             input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def helm(self, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+        """The cluster's helm, as its admin."""
+        cluster = self.cluster
+        return subprocess.run(
+            [str(cluster.helm), "--kube-context", cluster.context, *args],
+            env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -255,7 +255,8 @@ def bot_image(progress: Callable[[str], None] | None = None) -> BotImage:
     )
 
 
-def _unavailable(what: str, problem: str) -> NoReturn:
+def unavailable(what: str, problem: str) -> NoReturn:
+    """Fail (under CI) or skip loudly, with the reason repeated in the terminal summary."""
     if "CI" in os.environ:
         pytest.fail(f"{what} unavailable (CI is set, no skip): {problem}", pytrace=False)
     reason = (
@@ -280,7 +281,7 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
             )
         _active = ensure_cluster(progress=lambda line: say(pytestconfig, line))
     except HarnessError as exc:
-        _unavailable("local cluster", str(exc))
+        unavailable("local cluster", str(exc))
     return _active
 
 
@@ -290,7 +291,7 @@ def real_node(local_cluster: LocalCluster) -> RealNode:
     try:
         return describe_real_node()
     except HarnessError as exc:
-        _unavailable("real node", str(exc))
+        unavailable("real node", str(exc))
 
 
 @pytest.hookimpl(wrapper=True)
