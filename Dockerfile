@@ -2,7 +2,8 @@
 #
 # The jupyterhub-bot image: the bot, a pinned helm, and the per-environment chart.
 #
-#   docker build -t ghcr.io/example/jupyterhub-bot:0.1.0 .
+#   docker build -t registry.example.org/platform/jupyterhub-bot:0.1.0 .
+#   (or: buildah build -t ... .) then push it, and set the chart's image.repository to it.
 #
 # The helm binary is built from source the same way cluster/harness.sh builds the one
 # the tests use, so the bot in the image runs exactly the Helm it was tested with.

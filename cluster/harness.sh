@@ -13,6 +13,8 @@
 #   cluster/harness.sh down        stop the cluster and remove everything it created
 #   cluster/harness.sh status      print key=value facts; exit 0 if running, 3 if not
 #   cluster/harness.sh kubeconfig  print the kubeconfig path of the running cluster
+#   cluster/harness.sh bot-image   build the bot's image from this checkout (cached) and
+#                                  import it into this cluster's real node, if it has one
 #
 # Environment: JHB_CACHE_DIR (default ~/.cache/jupyterhub-bot), JHB_CLUSTER_NAME
 # (default jupyterhub-bot), JHB_CLUSTER_PORT (kube-apiserver port on 127.0.0.1,
@@ -85,6 +87,8 @@ NODE_GROUPS=(node kube-router coredns pause)
 source "$HERE/images.sh"
 # shellcheck source=cluster/realnode.sh
 source "$HERE/realnode.sh"
+# shellcheck source=cluster/bot-image.sh
+source "$HERE/bot-image.sh"
 
 group_dir() {
     case $1 in
@@ -584,7 +588,7 @@ cmd_kubeconfig() {
 }
 
 usage() {
-    echo "usage: $0 build [helm|kubernetes|etcd|kwok|node|kube-router|coredns|pause|images]... | up | down | status | kubeconfig" >&2
+    echo "usage: $0 build [helm|kubernetes|etcd|kwok|node|kube-router|coredns|pause|images]... | up | down | status | kubeconfig | bot-image" >&2
     exit 2
 }
 
@@ -598,6 +602,7 @@ main() {
         down) cmd_down ;;
         status) cmd_status ;;
         kubeconfig) cmd_kubeconfig ;;
+        bot-image) cmd_bot_image ;;
         -h | --help | help) usage ;;
         *) echo "harness: unknown command '$cmd'" >&2 && usage ;;
     esac

@@ -267,7 +267,13 @@ node_process_pid() {
     [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
     cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
     binary=$(node_binary "$component")
-    [[ $cmdline == "$binary "* || $cmdline == *" $binary "* ]] || return 1
+    # The watcher is a script of whichever checkout started the node, which may be another
+    # one than this (one real node per machine): know it by its place in any checkout.
+    if [[ $component == volume-permissions ]]; then
+        [[ $cmdline == *"/cluster/node/volume-permissions.sh "* ]] || return 1
+    else
+        [[ $cmdline == "$binary "* || $cmdline == *" $binary "* ]] || return 1
+    fi
     process_running "$pid" || return 1
     echo "$pid"
 }

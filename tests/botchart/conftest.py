@@ -23,8 +23,10 @@ clusters:
 defaults: {profile: tiny, cluster: here}
 """
 
-# What every install must say: where the Slack credentials are, the admin channel, the policies.
+# What every install must say: the image it built and pushed, where the Slack credentials
+# are, the admin channel, the policies.
 REQUIRED_VALUES: dict[str, Any] = {
+    "image": {"repository": "registry.example.org/platform/jupyterhub-bot"},
     "slack": {"existingSecret": "slack-credentials", "adminChannelId": "C0ADMINS"},
     "policies": {"files": {"policy.yaml": POLICY}},
 }

@@ -144,6 +144,8 @@ def _installed(
         values.write_text(
             yaml.safe_dump(
                 {
+                    # On kwok nodes nothing pulls it; a real cluster needs the image pushed there.
+                    "image": {"repository": "registry.example.org/platform/jupyterhub-bot"},
                     "slack": {"existingSecret": "slack", "adminChannelId": "C0ADMINS"},
                     "policies": {
                         "files": {"policy.yaml": cluster_policy(owners=[OWNER], context=None, max_environments=1)}

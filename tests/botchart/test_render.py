@@ -26,7 +26,7 @@ TLS_SOURCE_ROLE = f"{NAMESPACE}-{RELEASE}-tls-source"
 INSTALLATION_LABEL = "jupyterhub-bot.io/installation"
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # The required values less the policies (deep merging cannot remove a key).
-SLACK_ONLY = {"slack": REQUIRED_VALUES["slack"]}
+SLACK_ONLY = {"image": REQUIRED_VALUES["image"], "slack": REQUIRED_VALUES["slack"]}
 APP_VERSION = yaml.safe_load((BOT_CHART_DIR / "Chart.yaml").read_text())["appVersion"]
 
 ALL_OPTIONS: dict[str, Any] = {
@@ -246,9 +246,19 @@ def test_non_root_read_only_root_with_a_writable_tmp(default_objects: Objects) -
 
 
 def test_image_defaults_to_the_app_version(default_objects: Objects, render: Render) -> None:
-    assert bot_container(default_objects)["image"] == f"ghcr.io/example/jupyterhub-bot:{APP_VERSION}"
+    assert bot_container(default_objects)["image"] == f"registry.example.org/platform/jupyterhub-bot:{APP_VERSION}"
     pinned = render({"image": {"repository": "registry.example.org/bot", "tag": "1.2.3"}})
     assert bot_container(pinned)["image"] == "registry.example.org/bot:1.2.3"
+
+
+def test_the_image_is_required_since_none_is_published(render: Render) -> None:
+    # It used to default to ghcr.io/example/jupyterhub-bot, which does not exist: an install
+    # following the README ended in ImagePullBackOff.
+    values = {key: value for key, value in REQUIRED_VALUES.items() if key != "image"}
+    with pytest.raises(HelmError) as failure:
+        render(values, required=False)
+    message = failure.value.stderr
+    assert "image.repository is required" in message and "Dockerfile" in message
 
 
 def test_sqlite_on_a_kept_volume_by_default(default_objects: Objects) -> None:

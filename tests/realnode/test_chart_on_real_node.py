@@ -8,28 +8,22 @@ One environment is installed once for the module; the tests run in file order ag
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.realnode.hubs import ADMIN, HubUser, api_token, assert_fenced_in, follow, pods_on_node
 from tests.realnode.workloads import Kit, http_get, wait_until
-from tests.support.hub import CHART_DIR, HttpResponse, HubSecrets, HubSession
+from tests.support.hub import CHART_DIR, HubSecrets, HubSession
 
 pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
 
 RELEASE = "lab"
-ADMIN = "admin"
 INSTALL_TIMEOUT = "5m"
 
 
@@ -39,20 +33,10 @@ class Environment:
     secrets: HubSecrets
     base_url: str  # http://<node ip>:<proxy node port>/
     install_seconds: float
-    token: str = ""  # an API token of the admin, made once logged in
+    admin: HubUser = field(init=False)  # its token is made once logged in
 
-
-def helm(kit: Kit, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    cluster = kit.cluster
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-    return subprocess.run(
-        [str(cluster.helm), "--kube-context", cluster.context, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    def __post_init__(self) -> None:
+        self.admin = HubUser(self.base_url, self.namespace)
 
 
 def values_for(kit: Kit, secrets: HubSecrets) -> dict[str, Any]:
@@ -77,8 +61,8 @@ def environment(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     values_file.chmod(0o600)
 
     started = time.monotonic()
-    proc = helm(
-        kit, "install", RELEASE, str(CHART_DIR), "--namespace", namespace, "--create-namespace",
+    proc = kit.helm(
+        "install", RELEASE, str(CHART_DIR), "--namespace", namespace, "--create-namespace",
         "--values", str(values_file), "--wait", "--timeout", INSTALL_TIMEOUT,
     )  # fmt: skip
     install_seconds = time.monotonic() - started
@@ -89,12 +73,8 @@ def environment(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         base_url = f"http://{kit.node.ip}:{public.spec.ports[0].node_port}/"
         yield Environment(namespace, secrets, base_url, install_seconds)
     finally:
-        helm(kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+        kit.helm("uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
         kit.delete_namespace(namespace)
-
-
-def pods_on_node(kit: Kit, namespace: str) -> dict[str, str]:
-    return {pod.metadata.name: pod.spec.node_name for pod in kit.core.list_namespaced_pod(namespace).items}
 
 
 def test_hub_and_proxy_run_on_the_real_node(kit: Kit, environment: Environment) -> None:
@@ -123,56 +103,12 @@ def test_admin_password_logs_in_and_a_wrong_one_is_refused(environment: Environm
     assert answer.header("location") is not None
     assert session.cookie("jupyterhub-hub-login")
 
-    # An API token of the admin's, asked for with the browser's cookie and xsrf token.
-    made = session.request("POST", f"hub/api/users/{ADMIN}/tokens")
-    assert made.status == 201, made.text
-    environment.token = made.json()["token"]
-
-
-def call(environment: Environment, url: str, *, method: str = "GET", body: Any = None, token: str = "") -> HttpResponse:
-    """A REST call with the admin's token (or TOKEN); the hub may hold a spawn request for 10 s."""
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Authorization": f"token {token or environment.token}", "Content-Type": "application/json"}
-    request = urllib.request.Request(environment.base_url + url, data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return HttpResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return HttpResponse(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
-
-
-def user_model(environment: Environment) -> dict[str, Any]:
-    answer = call(environment, f"hub/api/users/{ADMIN}")
-    assert answer.status == 200, answer.text
-    model: dict[str, Any] = answer.json()
-    return model
-
-
-def server_ready(environment: Environment) -> bool:
-    server = user_model(environment).get("servers", {}).get("")
-    return bool(server and server.get("ready"))
-
-
-def start_server(environment: Environment) -> None:
-    answer = call(environment, f"hub/api/users/{ADMIN}/server", method="POST")
-    assert answer.status in (201, 202), answer.text
-    wait_until("the user server to be ready", lambda: server_ready(environment), 300, interval=1)
-
-
-def stop_server(kit: Kit, environment: Environment) -> None:
-    answer = call(environment, f"hub/api/users/{ADMIN}/server", method="DELETE")
-    assert answer.status in (202, 204), answer.text
-
-    def stopped() -> bool:
-        return not server_ready(environment) and f"jupyter-{ADMIN}" not in pods_on_node(kit, environment.namespace)
-
-    wait_until("the user server to stop", stopped, 120, interval=1)
+    environment.admin.token = api_token(session)
 
 
 def test_spawn_a_user_server_with_a_volume(kit: Kit, environment: Environment) -> None:
     started = time.monotonic()
-    start_server(environment)
+    environment.admin.start_server()
     print(f"\n[real node] user server ready {time.monotonic() - started:.1f}s after the spawn request")
     pod = kit.read_pod(environment.namespace, f"jupyter-{ADMIN}")
     assert pod.spec.node_name == kit.node.name
@@ -185,18 +121,6 @@ def test_spawn_a_user_server_with_a_volume(kit: Kit, environment: Environment) -
     assert volume.spec.claim_ref.name == f"claim-{ADMIN}"
 
 
-def follow(session: HubSession, path: str, hops: int = 10) -> tuple[int, str, str]:
-    """GET with redirects followed inside the session (the OAuth dance); (status, final path, body)."""
-    for _ in range(hops):
-        answer = session.get(path)
-        location = answer.header("location")
-        if answer.status not in (301, 302, 303, 307) or not location:
-            return answer.status, path, answer.text
-        path = urllib.parse.urljoin(urllib.parse.urljoin(session.base_url, path), location)
-        path = urllib.parse.urlsplit(path)._replace(scheme="", netloc="").geturl().lstrip("/")
-    raise AssertionError(f"more than {hops} redirects from {path}")
-
-
 def test_jupyterlab_answers_through_the_proxy(environment: Environment) -> None:
     session = HubSession(environment.base_url)
     assert session.login(ADMIN, environment.secrets.admin_password).status == 302
@@ -206,63 +130,35 @@ def test_jupyterlab_answers_through_the_proxy(environment: Environment) -> None:
     assert "JupyterLab" in body
 
 
-def contents(environment: Environment, path: str, *, method: str = "GET", body: Any = None) -> HttpResponse:
-    return call(environment, f"user/{ADMIN}/api/contents/{path}", method=method, body=body)
-
-
 def test_a_file_survives_a_server_restart(kit: Kit, environment: Environment) -> None:
     text = f"written on the real node {uuid.uuid4().hex}"
-    saved = contents(environment, "proof.txt", method="PUT", body={"type": "file", "format": "text", "content": text})
+    admin = environment.admin
+    saved = admin.contents("proof.txt", method="PUT", body={"type": "file", "format": "text", "content": text})
     assert saved.status in (200, 201), saved.text
 
-    stop_server(kit, environment)
-    start_server(environment)
+    admin.stop_server(kit)
+    admin.start_server()
 
-    read = contents(environment, "proof.txt")
+    read = admin.contents("proof.txt")
     assert read.status == 200, read.text
     assert read.json()["content"] == text
 
 
 def test_bot_token_reads_last_activity(environment: Environment) -> None:
-    answer = call(environment, f"hub/api/users/{ADMIN}", token=environment.secrets.bot_api_token)
+    answer = environment.admin.call(f"hub/api/users/{ADMIN}", token=environment.secrets.bot_api_token)
     assert answer.status == 200, answer.text
     user = answer.json()
     assert user["last_activity"]
     assert user["servers"][""]["last_activity"]
-    refused = call(
-        environment, f"hub/api/users/{ADMIN}/server", method="DELETE", token=environment.secrets.bot_api_token
+    refused = environment.admin.call(
+        f"hub/api/users/{ADMIN}/server", method="DELETE", token=environment.secrets.bot_api_token
     )
     assert refused.status == 403
 
 
 def test_network_policies_isolate_the_environment(kit: Kit, environment: Environment, make_namespace: Any) -> None:
-    namespace = environment.namespace
-    user_pod = f"jupyter-{ADMIN}"
-    user_ip = kit.read_pod(namespace, user_pod).status.pod_ip
-    hub_ip = kit.core.read_namespaced_service(f"{RELEASE}-hub", namespace).spec.cluster_ip
-
-    # A pod of another environment, even one labelled like this environment's user servers.
-    other = make_namespace("env-other")
-    labels = dict(kit.read_pod(namespace, user_pod).metadata.labels)
-    kit.sleeper(other, "intruder", labels=labels)
-    kit.wait_ready(other, "intruder")
-    # Its network works (the public proxy port is open to all) ...
-    proxy_ip = kit.core.read_namespaced_service(f"{RELEASE}-proxy-public", namespace).spec.cluster_ip
-
-    def reaches_proxy() -> bool:
-        return kit.connect(other, "intruder", proxy_ip, 80) == "connected"
-
-    assert wait_until("the intruder to reach the public proxy", reaches_proxy, 30)
-    # ... but neither the hub nor the user server answer it.
-    assert kit.connect(other, "intruder", hub_ip, 8081) != "connected"
-    assert kit.connect(other, "intruder", user_ip, 8888) != "connected"
-
-    # The user server reaches its hub, but not the Kubernetes API or cloud metadata.
-    health = kit.fetch(namespace, user_pod, f"http://{RELEASE}-hub:8081/hub/health")
-    assert "TimeoutError" not in health and "URLError" not in health, health
-    api = kit.core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
-    for host, port in ((api, 443), (kit.node.ip, 6443), ("169.254.169.254", 80)):
-        assert kit.connect(namespace, user_pod, host, port) != "connected", f"the user server reached {host}:{port}"
+    # A pod of another namespace, even one labelled like this environment's user servers.
+    assert_fenced_in(kit, environment.namespace, RELEASE, make_namespace("env-other"))
 
 
 def test_uninstall_leaves_no_volume_behind(kit: Kit, environment: Environment) -> None:
@@ -270,7 +166,7 @@ def test_uninstall_leaves_no_volume_behind(kit: Kit, environment: Environment) -
     volumes = {c.spec.volume_name for c in kit.core.list_namespaced_persistent_volume_claim(namespace).items}
     assert len(volumes) == 2, volumes  # the hub database and the user's home
 
-    proc = helm(kit, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
+    proc = kit.helm("uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "2m")
     assert proc.returncode == 0, proc.stderr
     kit.delete_namespace(namespace)
 

@@ -8,6 +8,7 @@ resolve names and try connections with a few lines of it. Probes run through
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import urllib.error
@@ -94,6 +95,18 @@ class Kit:
             check=False,
         )
 
+    def helm(self, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+        """The cluster's helm, as its admin."""
+        cluster = self.cluster
+        return subprocess.run(
+            [str(cluster.helm), "--kube-context", cluster.context, *args],
+            env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     def pod(
         self,
         namespace: str,
@@ -107,7 +120,8 @@ class Kit:
         tolerate: bool = True,
         ready_port: int | None = None,
     ) -> None:
-        """Creates a pod of the single-user image running ``args`` (under its tini)."""
+        """Creates a pod of the single-user image running ``args`` (under its tini), within Pod
+        Security's restricted level, so it may also run in an environment's namespace."""
         probe = None
         if ready_port is not None:
             probe = k8s.V1Probe(tcp_socket=k8s.V1TCPSocketAction(port=ready_port), period_seconds=1)
@@ -115,6 +129,9 @@ class Kit:
             restart_policy=restart,
             termination_grace_period_seconds=1,
             automount_service_account_token=False,
+            security_context=k8s.V1PodSecurityContext(
+                run_as_non_root=True, seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")
+            ),
             node_selector=self.node.node_selector if opt_in else None,
             tolerations=[k8s.V1Toleration(**t) for t in self.node.tolerations] if tolerate else None,
             containers=[

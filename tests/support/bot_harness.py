@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from aiohttp import web
 from bot.config import load_settings
 from bot.core.environment import Environment
 from bot.runtime import ClusterDeployer, Runtime, build_runtime
-from bot.sandbox.emulator import SlackEmulator, SlackReply
+from bot.sandbox.emulator import ApiCall, SlackEmulator, SlackReply
+from tests.support.cluster import RealNode
 from tests.support.stand_ins import MutableClock
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -67,6 +69,33 @@ def cluster_policy(
     return yaml.safe_dump(policy, sort_keys=False)
 
 
+def real_node_policy(
+    node: RealNode,
+    *,
+    owners: Sequence[str],
+    context: str | None,
+    max_environments: int = 2,
+    namespace_prefix: str = "jh-",
+    defaults: dict[str, Any] | None = None,
+) -> str:
+    """:func:`cluster_policy` as an operator writes it for a cluster whose hubs must run on
+    the real node: its address in URLs, its label and taint, the local images; ``defaults``
+    are added to the policy's defaults (idle timeout, lifetime, ...)."""
+    policy = yaml.safe_load(
+        cluster_policy(
+            owners=owners, context=context, max_environments=max_environments, namespace_prefix=namespace_prefix
+        )
+    )
+    policy["profiles"]["tiny"].update(image=node.images["singleuser"], cpu="1", memory="512Mi", storage="1Gi")
+    policy["clusters"]["local"].update(
+        public_address=node.ip,
+        scheduling={"node_selector": node.node_selector, "tolerations": node.tolerations},
+        images={"hub": node.images["hub"], "proxy": node.images["proxy"]},
+    )
+    policy["defaults"].update(defaults or {})
+    return yaml.safe_dump(policy, sort_keys=False)
+
+
 @dataclass
 class BotUnderTest:
     runtime: Runtime
@@ -84,6 +113,15 @@ class BotUnderTest:
 
     def maybe_environment(self, owner: str, name: str) -> Environment | None:
         return self.runtime.store.find_by_name(owner, name)
+
+
+def delivered_login(call: ApiCall) -> tuple[str, str]:
+    """The URL and password in the message that delivered a hub's login."""
+    blob = call.text_blob
+    url = re.search(r"\*URL:\* <(https?://[^|>]+)\|", blob)
+    password = re.search(r"\*Password:\* `([^`]+)`", blob)
+    assert url and password, f"no login in {blob[:500]}"
+    return url.group(1), password.group(1)
 
 
 def assert_acked(reply: SlackReply) -> None:

@@ -8,6 +8,11 @@ or ``real_node`` for the node whose pods really run on this machine.
 When the harness cannot build or start the cluster, or the machine cannot run the real
 node, tests using the fixture are an ERROR if the ``CI`` environment variable is set,
 and are skipped (loudly, with a reason repeated in the terminal summary) otherwise.
+
+With ``JHB_CLUSTER_ATTACH=1`` the tests use the cluster named by ``JHB_CLUSTER_NAME`` as it
+runs, and never start, rebuild or recreate it: for a cluster started from another
+checkout, such as the one that holds this machine's only real node (``up`` from here
+would see another configuration, the checkout's path, and recreate it).
 """
 
 from __future__ import annotations
@@ -151,47 +156,69 @@ def real_node_facts(facts: dict[str, str]) -> RealNode:
     )
 
 
-def _run_up(progress: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
-    """`cluster/harness.sh up`, handing each line it prints about its steps to progress."""
+def describe_real_node() -> RealNode:
+    """The running cluster's real node (HarnessError unless Ready with its images)."""
+    return real_node_facts(_status())
+
+
+def _run_streaming(command: str, progress: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+    """`cluster/harness.sh COMMAND`, handing each line it prints about its steps to progress.
+    Its standard output comes back alone; its error output is in ``stderr``."""
     lines: list[str] = []
     try:
         process = subprocess.Popen(
-            [str(HARNESS), "up"],
+            [str(HARNESS), command],
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
         )
     except OSError as exc:
-        raise HarnessError(f"cannot run `cluster/harness.sh up`: {exc}") from exc
+        raise HarnessError(f"cannot run `cluster/harness.sh {command}`: {exc}") from exc
     timer = threading.Timer(_BUILD_TIMEOUT_S, process.kill)
     timer.start()
+    output: list[str] = []
+    stdout_pipe, stderr_pipe = process.stdout, process.stderr
+    assert stdout_pipe is not None and stderr_pipe is not None
+    # Drained meanwhile, so a full pipe never stops the harness.
+    reader = threading.Thread(target=lambda: output.append(stdout_pipe.read()), daemon=True)
+    reader.start()
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
+        for line in stderr_pipe:
             lines.append(line)
             if line.startswith("harness: "):
                 progress(line.rstrip())
         returncode = process.wait()
+        reader.join()
     finally:
         timer.cancel()
     if returncode < 0:
-        raise HarnessError(f"`cluster/harness.sh up` did not finish within {_BUILD_TIMEOUT_S:.0f}s")
-    output = "".join(lines)
-    return subprocess.CompletedProcess([str(HARNESS), "up"], returncode, stdout=output, stderr=output)
+        raise HarnessError(f"`cluster/harness.sh {command}` did not finish within {_BUILD_TIMEOUT_S:.0f}s")
+    stdout, stderr = "".join(output), "".join(lines)
+    return subprocess.CompletedProcess([str(HARNESS), command], returncode, stdout=stdout, stderr=stderr)
+
+
+def attached() -> bool:
+    """Whether the tests use a running cluster as it is (``JHB_CLUSTER_ATTACH=1``)."""
+    return os.environ.get("JHB_CLUSTER_ATTACH") == "1"
 
 
 def ensure_cluster(progress: Callable[[str], None] | None = None) -> LocalCluster:
     """Build what is missing, start the cluster unless it runs, and describe it.
 
     progress, if given, receives the harness's lines about long steps (builds, imports)
-    as they happen.
+    as they happen. Attached (``JHB_CLUSTER_ATTACH=1``), only describes the running cluster.
     """
-    proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S) if progress is None else _run_up(progress)
-    if proc.returncode != 0:
-        raise HarnessError(_failure_line(proc))
+    if not attached():
+        proc = _run_harness("up", timeout=_BUILD_TIMEOUT_S) if progress is None else _run_streaming("up", progress)
+        if proc.returncode != 0:
+            raise HarnessError(_failure_line(proc))
     facts = _status()
     if facts.get("state") != "running":
+        if attached():
+            raise HarnessError(
+                f"JHB_CLUSTER_ATTACH=1 uses cluster {facts.get('name')} as it runs, and it is {facts.get('state')}"
+            )
         raise HarnessError(
             f"`cluster/harness.sh up` succeeded but the cluster is {facts.get('state')}; see {facts.get('harness_log')}"
         )
@@ -205,7 +232,31 @@ def ensure_cluster(progress: Callable[[str], None] | None = None) -> LocalCluste
     )
 
 
-def _unavailable(what: str, problem: str) -> NoReturn:
+@dataclass(frozen=True)
+class BotImage:
+    """The bot's image, built from this checkout by the harness (as the Dockerfile describes)."""
+
+    reference: str  # local.jupyterhub-bot/jupyterhub-bot:<version>
+    archive: Path  # the docker-save archive containerd imported
+    on_real_node: bool  # imported into this cluster's real node
+
+
+def bot_image(progress: Callable[[str], None] | None = None) -> BotImage:
+    """Build the bot's image if its inputs changed (minutes cold, cached after), and import
+    it into the cluster's real node if that runs here. ``progress`` gets the harness's steps."""
+    proc = _run_streaming("bot-image", progress or (lambda _line: None))
+    if proc.returncode != 0:
+        raise HarnessError(_failure_line(proc))
+    facts = dict(line.partition("=")[::2] for line in proc.stdout.splitlines() if "=" in line)
+    return BotImage(
+        reference=facts["bot_image"],
+        archive=Path(facts["bot_image_archive"]),
+        on_real_node=facts["bot_image_on_real_node"] == "yes",
+    )
+
+
+def unavailable(what: str, problem: str) -> NoReturn:
+    """Fail (under CI) or skip loudly, with the reason repeated in the terminal summary."""
     if "CI" in os.environ:
         pytest.fail(f"{what} unavailable (CI is set, no skip): {problem}", pytrace=False)
     reason = (
@@ -221,7 +272,7 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
     """The running local cluster (started if needed and left running for reuse)."""
     global _active
     try:
-        if _status().get("built") != "yes":
+        if not attached() and _status().get("built") != "yes":
             say(
                 pytestconfig,
                 "local cluster: building kube-apiserver, etcd, kwok and helm from Go modules, and "
@@ -230,7 +281,7 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
             )
         _active = ensure_cluster(progress=lambda line: say(pytestconfig, line))
     except HarnessError as exc:
-        _unavailable("local cluster", str(exc))
+        unavailable("local cluster", str(exc))
     return _active
 
 
@@ -238,9 +289,9 @@ def local_cluster(pytestconfig: pytest.Config) -> LocalCluster:
 def real_node(local_cluster: LocalCluster) -> RealNode:
     """The cluster's real node, Ready, with the local images imported."""
     try:
-        return real_node_facts(_status())
+        return describe_real_node()
     except HarnessError as exc:
-        _unavailable("real node", str(exc))
+        unavailable("real node", str(exc))
 
 
 @pytest.hookimpl(wrapper=True)

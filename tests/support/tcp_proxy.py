@@ -1,5 +1,6 @@
 """A TCP proxy on 127.0.0.1 that can be cut and restored, to stand in for an API server that
-stops and comes back without stopping the real (shared) one.
+stops and comes back without stopping the real (shared) one. Listening on another local
+address (``host``), it also makes a server on 127.0.0.1 reachable from the real node's pods.
 
 It copies bytes both ways and understands nothing of them, so TLS passes through untouched:
 the client still verifies the real server's certificate, which must therefore cover
@@ -19,8 +20,9 @@ _CHUNK = 64 * 1024
 
 
 class TcpProxy:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, host: str = "127.0.0.1") -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.host = host
         self.port = 0  # chosen by the first start(), kept afterwards
         self.connections = 0  # accepted since creation, for tests that want to see traffic
         self._server: asyncio.Server | None = None
@@ -29,17 +31,17 @@ class TcpProxy:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def listening(self) -> bool:
         return self._server is not None
 
     async def start(self) -> None:
-        """Listen (again) on 127.0.0.1, on the same port as before if there was one."""
+        """Listen (again) on the host, on the same port as before if there was one."""
         if self._server is not None:
             return
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:

@@ -130,6 +130,9 @@ Settings that only make sense together, checked once, before anything is
 rendered (included from the Deployment).
 */}}
 {{- define "jupyterhub-bot.checks" -}}
+{{- if not .Values.image.repository -}}
+{{- fail "image.repository is required: no image is published; build one from the repository's Dockerfile, push it to a registry your cluster pulls from, and name it here (see the chart README, The image)" -}}
+{{- end -}}
 {{- if not .Values.slack.existingSecret -}}
 {{- fail "slack.existingSecret is required: create a Secret with the bot token and the signing secret (see the chart README) and name it here" -}}
 {{- end -}}
