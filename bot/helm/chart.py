@@ -196,6 +196,10 @@ def build_values(request: HubRequest, *, installation: str, api_server: ApiServe
         "db": {"pvc": {"enabled": True, "size": "1Gi", "storageClassName": storage_class}},
     }
     proxy: dict[str, Any] = {"service": {"type": "ClusterIP" if host else cluster.service_type}}
+    if cluster.hub_requests:
+        requests = {"cpu": cluster.hub_requests.cpu, "memory": cluster.hub_requests.memory}
+        hub["resources"] = {"requests": requests}
+        proxy["resources"] = {"requests": dict(requests)}
     if cluster.images.hub:
         hub["image"] = _image(cluster.images.hub)
     if cluster.images.proxy:

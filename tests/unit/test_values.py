@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.environment import Target
@@ -86,6 +87,15 @@ def test_the_namespace_says_whose_hub_it_is_and_a_pool_hub_is_nobodys() -> None:
     pooled = namespace_labels(_small_request(owner_id="@pool", pool="course"), "i")
     assert pooled["jupyterhub-bot.io/pool"] == "course"
     assert pooled["jupyterhub-bot.io/owner"] is None
+
+
+def test_a_cluster_can_size_what_each_hub_and_proxy_reserve() -> None:
+    request = _small_request()
+    assert "resources" not in build_values(request, installation="i")["hub"]  # the chart's defaults
+    sized = replace(request, cluster=ClusterSpec.model_validate({"hub_requests": {"cpu": "20m", "memory": "160Mi"}}))
+    values = build_values(sized, installation="i")
+    assert values["hub"]["resources"] == {"requests": {"cpu": "20m", "memory": "160Mi"}}
+    assert values["proxy"]["resources"] == {"requests": {"cpu": "20m", "memory": "160Mi"}}
 
 
 def test_ingress_when_the_cluster_has_a_base_domain() -> None:

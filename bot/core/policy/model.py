@@ -17,6 +17,7 @@ __all__ = [
     "ClusterSpec",
     "Defaults",
     "Duration",
+    "HubRequests",
     "Images",
     "Policy",
     "Pool",
@@ -203,6 +204,13 @@ class Scheduling(_Strict):
     )
 
 
+class HubRequests(_Strict):
+    """What each environment's hub and proxy reserve on a node (Kubernetes requests, each)."""
+
+    cpu: Quantity = Field(description="CPU each reserves, e.g. '50m'.")
+    memory: Quantity = Field(description="Memory each reserves, e.g. '192Mi'.")
+
+
 class ClusterSpec(_Strict):
     context: str | None = Field(
         default=None, description="Kubeconfig context; omit for the current context or in-cluster."
@@ -224,6 +232,12 @@ class ClusterSpec(_Strict):
     storage_class: str | None = Field(default=None, description="StorageClass for hub and user volumes.")
     images: Images = Field(default_factory=Images, description="Hub and proxy images, if not the chart's.")
     scheduling: Scheduling = Field(default_factory=Scheduling, description="Where environments' pods run.")
+    hub_requests: HubRequests | None = Field(
+        default=None,
+        description="What each environment's hub and proxy reserve on a node (the chart's default: 100m and "
+        "256Mi each; their limits stay 1 CPU and 1Gi). Lower it to fit more hubs on a node: an idle hub uses "
+        "a few millicores and about 150Mi, and a warm pool keeps idle hubs.",
+    )
     pool_limit: int = Field(
         default=0,
         ge=0,
