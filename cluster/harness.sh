@@ -516,6 +516,7 @@ cmd_up() {
     mv -f "$config.new" "$config"
     if [[ $mode == real ]]; then
         # The API server binds the node address, so it must exist first.
+        take_over_stale_claim
         claim_real_node
         host_network_up
     fi

@@ -88,6 +88,43 @@ claim_holder() {
     return 0
 }
 
+# True if a component of the real node kept in DIR still runs. A claim whose node has
+# nothing left running is stale (the machine restarted, or the node was killed).
+holder_node_alive() {
+    local dir=$1 pidfile pid cmdline
+    for pidfile in "$dir"/pids/*.pid; do
+        [[ -f $pidfile ]] || continue
+        pid=$(<"$pidfile")
+        [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || continue
+        cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+        [[ $cmdline =~ (containerd|kubelet|kube-proxy|kube-router|volume-permissions) ]] || continue
+        process_running "$pid" && return 0
+    done
+    return 1
+}
+
+# The other cluster named by a stale claim, if there is one.
+stale_claim_holder() {
+    local holder holder_name holder_dir
+    holder=$(claim_holder)
+    [[ -n $holder ]] || return 0
+    read -r holder_name holder_dir <<<"$holder"
+    [[ $holder_name != "$CLUSTER_NAME" || $holder_dir != "$NODE_DIR" ]] || return 0
+    if [[ ! -d $holder_dir ]] || ! holder_node_alive "$holder_dir"; then echo "$holder_name"; fi
+}
+
+# A stale claim's cluster is torn down (as `up` does with a stopped cluster of its own),
+# so that its addresses, bridge and mounts do not collide with the node started here.
+take_over_stale_claim() {
+    local holder_name
+    holder_name=$(stale_claim_holder)
+    [[ -n $holder_name ]] || return 0
+    note "cluster '$holder_name' claimed the real node but nothing of it runs any more; tearing it down to take the node over"
+    JHB_CLUSTER_NAME=$holder_name JHB_HARNESS_LOCKED=1 "$HERE/harness.sh" down 9>&- >>"$HARNESS_LOG" 2>&1 ||
+        log "tearing down the stale cluster $holder_name failed"
+    rm -f "$CLAIM_FILE"
+}
+
 # Prints why this machine cannot run the real node for this cluster; nothing if it can.
 real_node_obstacle() {
     local holder holder_name holder_dir
@@ -100,7 +137,8 @@ real_node_obstacle() {
     holder=$(claim_holder)
     if [[ -n $holder ]]; then
         read -r holder_name holder_dir <<<"$holder"
-        if [[ $holder_name != "$CLUSTER_NAME" || $holder_dir != "$NODE_DIR" ]] && [[ -d $holder_dir ]]; then
+        if [[ $holder_name != "$CLUSTER_NAME" || $holder_dir != "$NODE_DIR" ]] && [[ -d $holder_dir ]] &&
+            holder_node_alive "$holder_dir"; then
             echo "cluster '$holder_name' already runs this machine's real node (one per machine; JHB_CLUSTER_NAME=$holder_name cluster/harness.sh down frees it)"
             return
         fi
