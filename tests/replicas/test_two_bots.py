@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
@@ -37,11 +34,10 @@ from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
-from tests.support.processes import bot_process, free_port
+from tests.support.replicas import Replica, pid_of, poll, start_replica
 
 pytestmark = pytest.mark.cluster
 
-T = TypeVar("T")
 
 SWEEP_SECONDS = 1
 LEASE_SECONDS = 3
@@ -49,31 +45,6 @@ HOLD_FINALIZER = "jupyterhub-bot.test/hold"
 
 
 # -- the pieces ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Replica:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    stack: contextlib.ExitStack  # stops the process (terminate, then kill) when closed
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, the lease and claims are left to lapse."""
-        os.kill(self.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-def pid_of(worker_id: str) -> int:
-    """``worker_id`` is ``<hostname>-<pid>-<random>`` (the hostname may contain dashes)."""
-    return int(worker_id.rsplit("-", 2)[1])
 
 
 @dataclass
@@ -171,28 +142,11 @@ async def deployment(database_url: str, cluster: LocalCluster, tmp: Path) -> Asy
 
 async def start_replicas(deployment: Deployment, *names: str) -> list[Replica]:
     """Start the bot processes at once; each waits for its /healthz in a thread."""
-
-    def start(name: str) -> Replica:
-        log = deployment.tmp / f"{name}.log"
-        stack = contextlib.ExitStack()
-        process = stack.enter_context(bot_process({**deployment.bot_env, "PORT": str(free_port())}, log_file=log))
-        return Replica(name=name, process=process, log=log, stack=stack)
-
-    started = await asyncio.gather(*(asyncio.to_thread(start, name) for name in names))
+    started = await asyncio.gather(
+        *(asyncio.to_thread(start_replica, deployment.bot_env, deployment.tmp, name) for name in names)
+    )
     deployment.replicas.extend(started)
     return list(started)
-
-
-async def poll(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
-    """Call ``check`` (blocking, in a thread) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await asyncio.to_thread(check)
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.1)  # wait-ok: polling the database
 
 
 def seed(store: SqlStore, owner: str, name: str, *, expires_in: timedelta) -> str:
