@@ -236,7 +236,7 @@ class ClusterSpec(_Strict):
         default=None,
         description="What each environment's hub and proxy reserve on a node (the chart's default: 100m and "
         "256Mi each; their limits stay 1 CPU and 1Gi). Lower it to fit more hubs on a node: an idle hub uses "
-        "a few millicores and about 150Mi, and a warm pool keeps idle hubs.",
+        "a few millicores and about 205Mi, its proxy about 25Mi, and a warm pool keeps idle hubs.",
     )
     pool_limit: int = Field(
         default=0,
