@@ -105,9 +105,7 @@ def idle_usage(cluster: LocalCluster, node: RealNode, namespaces: set[str]) -> d
     api = admin_api(cluster)
     try:
         # Unparsed: the client would turn the JSON into the repr of a dict.
-        answer = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(
-            node.name, "stats/summary", _preload_content=False
-        )
+        answer = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(node.name, "stats/summary", _preload_content=False)
         stats = json.loads(answer.data)
     finally:
         api.close()

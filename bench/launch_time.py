@@ -83,7 +83,14 @@ def answers_at_once(url: str) -> bool:
     return status == 200 and final.startswith("hub/login") and 'name="_xsrf"' in body
 
 
-async def bot_launch(bot: BotUnderTest, deployer: TimedDeployer, name: str) -> dict[str, Any]:
+def restarts(core: k8s.CoreV1Api, namespace: str) -> int:
+    """Container restarts in ``namespace``: a hub that started before its proxy answered
+    exits and is started again after the kubelet's back-off."""
+    pods: Any = core.list_namespaced_pod(namespace)
+    return sum(status.restart_count for pod in pods.items for status in pod.status.container_statuses or [])
+
+
+async def bot_launch(bot: BotUnderTest, deployer: TimedDeployer, name: str, core: k8s.CoreV1Api) -> dict[str, Any]:
     started = time.perf_counter()
     reply = await bot.slack.slash_command(OWNER, f"launch {name}")
     assert reply.status == 200, reply.body
@@ -93,13 +100,18 @@ async def bot_launch(bot: BotUnderTest, deployer: TimedDeployer, name: str) -> d
     at_once = await asyncio.to_thread(answers_at_once, url)
     await bot.settle()
     env = bot.environment(OWNER, name)
+    restarted = await asyncio.to_thread(restarts, core, env.namespace)
     await deployer.teardown(env.target)
-    return {"seconds": seconds, "inside_deployer": deployer.inside[env.namespace], "answered_at_once": at_once}
+    return {
+        "seconds": seconds,
+        "inside_deployer": deployer.inside[env.namespace],
+        "answered_at_once": at_once,
+        "restarts": restarted,
+    }
 
 
-def floor_values(node: RealNode, policy: dict[str, Any], target: Target, api: k8s.ApiClient) -> dict[str, Any]:
-    """What the bot would give Helm for the same request."""
-    request = HubRequest(
+def floor_request(policy: dict[str, Any], target: Target) -> HubRequest:
+    return HubRequest(
         environment_id=target.namespace.rsplit("-", 1)[-1],
         owner_id=OWNER,
         name="floor",
@@ -108,6 +120,10 @@ def floor_values(node: RealNode, policy: dict[str, Any], target: Target, api: k8
         cluster=ClusterSpec(**{k: v for k, v in policy["clusters"]["local"].items() if k != "context"}),
         idle_timeout=timedelta(hours=2),
     )
+
+
+def floor_values(request: HubRequest, api: k8s.ApiClient) -> dict[str, Any]:
+    """What the bot would give Helm for the same request."""
     slice_: Any = k8s.DiscoveryV1Api(api).read_namespaced_endpoint_slice("kubernetes", "default")
     addresses = tuple(sorted({a for e in slice_.endpoints or [] for a in e.addresses or []}))
     ports = tuple(sorted({p.port for p in slice_.ports or [] if p.port}))
@@ -149,7 +165,8 @@ def floor_install(cluster: LocalCluster, node: RealNode, policy: dict[str, Any],
     core = k8s.CoreV1Api(api)
     name = f"floor-{uuid.uuid4().hex[:6]}"
     target = Target(cluster="local", namespace=name, release=name)
-    labels = chart.namespace_labels(name.rsplit("-", 1)[-1], OWNER, INSTALLATION)
+    request = floor_request(policy, target)
+    labels = {key: value for key, value in chart.namespace_labels(request, INSTALLATION).items() if value is not None}
     core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
     try:
         secrets = chart.HubSecrets.generate()
@@ -158,7 +175,7 @@ def floor_install(cluster: LocalCluster, node: RealNode, policy: dict[str, Any],
             {"metadata": {"name": chart.hub_secret_name(name)}, "stringData": secrets.secret_data()},
         )
         values = folder / f"{name}.yaml"
-        values.write_text(yaml.safe_dump(floor_values(node, policy, target, api)))
+        values.write_text(yaml.safe_dump(floor_values(request, api)))
         started = time.perf_counter()
         install = ["install", name, str(DEFAULT_CHART), "-n", name, "-f", str(values), "--wait", "--timeout", "5m"]
         proc = helm(cluster, *install)
@@ -167,7 +184,7 @@ def floor_install(cluster: LocalCluster, node: RealNode, policy: dict[str, Any],
             raise RuntimeError(f"helm install failed: {proc.stderr}")
         service: Any = core.read_namespaced_service(chart.public_service_name(name), name)
         at_once = answers_at_once(f"http://{node.ip}:{service.spec.ports[0].node_port}/")
-        return {"seconds": seconds, "answered_at_once": at_once}
+        return {"seconds": seconds, "answered_at_once": at_once, "restarts": restarts(core, name)}
     finally:
         helm(cluster, "uninstall", name, "-n", name, "--wait", "--timeout", "3m")
         delete_namespace(core, name)
@@ -208,17 +225,23 @@ async def main(runs: int) -> dict[str, Any]:
             deployer=deployer,  # type: ignore[arg-type]
             extra_env={"DEPLOY_TIMEOUT_SECONDS": "300", "INSTALLATION_ID": INSTALLATION},
         ) as bot:
+            api = admin_api(cluster)
+            core = k8s.CoreV1Api(api)
             for run in range(runs):
                 floor = await asyncio.to_thread(floor_install, cluster, node, policy, folder)
                 floors.append(floor)
-                print(f"run {run + 1}: helm install --wait {floor['seconds']:.1f} s", flush=True)
-                launch = await bot_launch(bot, deployer, f"run{run}")
+                print(
+                    f"run {run + 1}: helm install --wait {floor['seconds']:.1f} s (restarts {floor['restarts']})",
+                    flush=True,
+                )
+                launch = await bot_launch(bot, deployer, f"run{run}", core)
                 launches.append(launch)
                 print(
                     f"run {run + 1}: bot, command to login {launch['seconds']:.1f} s "
-                    f"(inside the deployer {launch['inside_deployer']:.1f} s)",
+                    f"(inside the deployer {launch['inside_deployer']:.1f} s, restarts {launch['restarts']})",
                     flush=True,
                 )
+            api.close()
     bot_s = spread([launch["seconds"] for launch in launches])
     floor_s = spread([floor["seconds"] for floor in floors])
     return {
@@ -231,6 +254,10 @@ async def main(runs: int) -> dict[str, Any]:
         "answered_at_once": {
             "bot": sum(launch["answered_at_once"] for launch in launches),
             "helm": sum(floor["answered_at_once"] for floor in floors),
+        },
+        "runs_with_restarts": {
+            "bot": sum(launch["restarts"] > 0 for launch in launches),
+            "helm": sum(floor["restarts"] > 0 for floor in floors),
         },
     }
 
