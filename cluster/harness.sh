@@ -580,6 +580,8 @@ EOF
         echo "real_node=absent"
         echo "real_node_reason=the cluster is not running"
     fi
+    # What would keep `up` from starting the real node now (empty: nothing).
+    echo "real_node_obstacle=$(real_node_obstacle)"
     [[ $state == running ]] || return 3
 }
 

@@ -48,7 +48,8 @@ NODE_PIDS=$NODE_DIR/pids
 NODE_STATE=$CACHE_DIR/run/realnode-$CLUSTER_NAME.state
 # Why the running cluster has no real node, when it has none.
 REAL_NODE_ABSENT=$CACHE_DIR/run/realnode-$CLUSTER_NAME.absent
-CLAIM_DIR=/run/jupyterhub-bot
+# Machine-wide; JHB_CLAIM_DIR moves it (the harness tests use their own).
+CLAIM_DIR=${JHB_CLAIM_DIR:-/run/jupyterhub-bot}
 CLAIM_FILE=$CLAIM_DIR/real-node.claim
 CONTAINERD_SOCKET=$NODE_DIR/containerd/containerd.sock
 HOSTPATH_DIR=/tmp/hostpath_pv
