@@ -42,7 +42,6 @@ IDLE_TIMEOUT = timedelta(hours=1)
 WARN_BEFORE = timedelta(minutes=20)
 # Every namespace this module's bot creates carries it, so cleaning up finds them all.
 INSTALLATION = f"realnode-proof-{uuid.uuid4().hex[:6]}"
-LABEL_INSTALLATION = "jupyterhub-bot.io/installation"
 
 
 @dataclass
@@ -81,8 +80,7 @@ async def launch(bot: BotUnderTest, name: str) -> Launched:
 def leftovers(kit: Kit) -> Iterator[None]:
     """Whatever this module's bot did not remove is removed afterwards."""
     yield
-    for namespace in kit.core.list_namespace(label_selector=f"{LABEL_INSTALLATION}={INSTALLATION}").items:
-        kit.delete_namespace(namespace.metadata.name)
+    kit.remove_installation(INSTALLATION)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

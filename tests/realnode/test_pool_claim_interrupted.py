@@ -26,14 +26,13 @@ from bot.sandbox.emulator import SlackEmulator
 from bot.store.sql import AuditEventRow, EnvironmentRow, SqlStore, make_engine
 from tests.realnode.hubs import ADMIN
 from tests.realnode.workloads import Kit, wait_until
-from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, delivered_login, real_node_policy
+from tests.support.bot_harness import SIGNING_SECRET, delivered_login, real_node_policy
 from tests.support.hub import HubSession
-from tests.support.replicas import Replica, poll, start_replica
+from tests.support.replicas import Replica, bot_env, poll, start_replica
 
 pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
 
 STUDENTS = ["U0KILLA", "U0KILLB"]
-LABEL_INSTALLATION = "jupyterhub-bot.io/installation"
 LEASE_SECONDS = 3
 
 
@@ -87,23 +86,18 @@ async def test_kill_9_during_claims_loses_no_hub_and_claims_none_twice(kit: Kit,
     (policies / "pool.yaml").write_text(pool_policy(kit))
     slack = SlackEmulator(signing_secret=SIGNING_SECRET)
     await slack.start()
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
-        "DATABASE_URL": database,
-        "POLICIES_DIR": str(policies),
-        "KUBECONFIG": str(kit.cluster.kubeconfig),
-        "HELM_BINARY": str(kit.cluster.helm),
-        "INSTALLATION_ID": installation,
-        "POOL_INTERVAL_SECONDS": "1",
-        "SWEEP_INTERVAL_SECONDS": "1",
-        "LEASE_SECONDS": str(LEASE_SECONDS),
-        "RECONCILE_INTERVAL_SECONDS": "3600",
-        "DEPLOY_TIMEOUT_SECONDS": "300",
-        "LOG_FORMAT": "json",
-    }
+    env = bot_env(
+        slack=slack,
+        database_url=database,
+        policies=policies,
+        cluster=kit.cluster,
+        INSTALLATION_ID=installation,
+        POOL_INTERVAL_SECONDS="1",
+        SWEEP_INTERVAL_SECONDS="1",
+        LEASE_SECONDS=str(LEASE_SECONDS),
+        RECONCILE_INTERVAL_SECONDS="3600",
+        DEPLOY_TIMEOUT_SECONDS="300",
+    )
     replicas: list[Replica] = []
     try:
         async with stopping(replicas):
@@ -158,19 +152,10 @@ async def test_kill_9_during_claims_loses_no_hub_and_claims_none_twice(kit: Kit,
         # Nothing lost: every namespace of this installation belongs to a live environment,
         # and every live environment has its namespace.
         live = {row.namespace for row in rows(store) if row.state in ACTIVE_STATES or row.state is State.CLAIMED}
-        labelled = {
-            ns.metadata.name
-            for ns in kit.core.list_namespace(label_selector=f"{LABEL_INSTALLATION}={installation}").items
-        }
-        assert labelled == live
+        assert kit.installation_namespaces(installation) == live
         slack.assert_nothing_refused()
     finally:
         await slack.stop()
         store.engine.dispose()
-        for namespace in kit.core.list_namespace(label_selector=f"{LABEL_INSTALLATION}={installation}").items:
-            kit.delete_namespace(namespace.metadata.name)
-        wait_until(
-            "the test's namespaces to go",
-            lambda: not kit.core.list_namespace(label_selector=f"{LABEL_INSTALLATION}={installation}").items,
-            300,
-        )
+        kit.remove_installation(installation)
+        wait_until("the test's namespaces to go", lambda: not kit.installation_namespaces(installation), 300)

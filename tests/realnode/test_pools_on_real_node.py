@@ -37,7 +37,6 @@ pytestmark = [pytest.mark.cluster, pytest.mark.realnode, pytest.mark.asyncio(loo
 STUDENTS = ["U0POOLA", "U0POOLB", "U0POOLC"]
 DEPLOY_WAIT = 300.0
 INSTALLATION = f"realnode-pools-{uuid.uuid4().hex[:6]}"
-LABEL_INSTALLATION = "jupyterhub-bot.io/installation"
 # The bot's clock starts now; the pool keeps 3 hubs in a window an hour from now, else 1.
 START = datetime.now(UTC).replace(second=0, microsecond=0)
 WINDOW = (START + timedelta(hours=1), START + timedelta(hours=2))
@@ -62,8 +61,7 @@ def pool_policy(kit: Kit) -> str:
 @pytest.fixture(scope="module")
 def leftovers(kit: Kit) -> Iterator[None]:
     yield
-    for namespace in kit.core.list_namespace(label_selector=f"{LABEL_INSTALLATION}={INSTALLATION}").items:
-        kit.delete_namespace(namespace.metadata.name)
+    kit.remove_installation(INSTALLATION)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from bot.helm.chart import LABEL_INSTALLATION
 from tests.support.cluster import LocalCluster, RealNode
 
 __all__ = ["HTTP_SERVER", "Kit", "http_get", "wait_until"]
@@ -217,3 +218,13 @@ class Kit:
         except ApiException as exc:
             if exc.status != 404:
                 raise
+
+    def installation_namespaces(self, installation: str) -> set[str]:
+        """Namespaces a bot with ``INSTALLATION_ID`` ``installation`` made and still has."""
+        selector = f"{LABEL_INSTALLATION}={installation}"
+        return {ns.metadata.name for ns in self.core.list_namespace(label_selector=selector).items}
+
+    def remove_installation(self, installation: str) -> None:
+        """Deletes what such a bot left behind (without waiting for it to go)."""
+        for name in self.installation_namespaces(installation):
+            self.delete_namespace(name)

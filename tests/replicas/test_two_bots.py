@@ -34,7 +34,7 @@ from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
-from tests.support.replicas import Replica, pid_of, poll, start_replica
+from tests.support.replicas import Replica, bot_env, pid_of, poll, start_replica
 
 pytestmark = pytest.mark.cluster
 
@@ -112,22 +112,17 @@ async def deployment(database_url: str, cluster: LocalCluster, tmp: Path) -> Asy
     )
     slack = SlackEmulator(signing_secret=SIGNING_SECRET)
     await slack.start()
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
-        "DATABASE_URL": database_url,
-        "POLICIES_DIR": str(policies),
-        "KUBECONFIG": str(cluster.kubeconfig),
-        "HELM_BINARY": str(cluster.helm),
-        "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS),
-        "LEASE_SECONDS": str(LEASE_SECONDS),
-        "RECONCILE_INTERVAL_SECONDS": "3600",
-        "DEPLOY_TIMEOUT_SECONDS": "120",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "INFO",
-    }
+    env = bot_env(
+        slack=slack,
+        database_url=database_url,
+        policies=policies,
+        cluster=cluster,
+        SWEEP_INTERVAL_SECONDS=str(SWEEP_SECONDS),
+        LEASE_SECONDS=str(LEASE_SECONDS),
+        RECONCILE_INTERVAL_SECONDS="3600",
+        DEPLOY_TIMEOUT_SECONDS="120",
+        LOG_LEVEL="INFO",
+    )
     deployment = Deployment(slack=slack, store=store, tmp=tmp, bot_env=env)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(slack.stop)

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from bot.sandbox.emulator import SlackEmulator
+from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET
+from tests.support.cluster import LocalCluster
 from tests.support.processes import bot_process, free_port
 
-__all__ = ["Replica", "pid_of", "poll", "start_replica"]
+__all__ = ["Replica", "bot_env", "pid_of", "poll", "start_replica"]
 
 T = TypeVar("T")
 
@@ -46,6 +49,25 @@ class Replica:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def bot_env(
+    *, slack: SlackEmulator, database_url: str, policies: Path, cluster: LocalCluster, **settings: str
+) -> dict[str, str]:
+    """The environment of a bot process against ``slack``, the database and the cluster;
+    ``settings`` (``SWEEP_INTERVAL_SECONDS="1"``, ...) are added to it."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
+        "DATABASE_URL": database_url,
+        "POLICIES_DIR": str(policies),
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "HELM_BINARY": str(cluster.helm),
+        "LOG_FORMAT": "json",
+        **settings,
+    }
 
 
 def start_replica(env: Mapping[str, str], folder: Path, name: str) -> Replica:
