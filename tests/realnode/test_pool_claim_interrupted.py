@@ -28,7 +28,7 @@ from tests.realnode.hubs import ADMIN
 from tests.realnode.workloads import Kit, wait_until
 from tests.support.bot_harness import SIGNING_SECRET, delivered_login, real_node_policy
 from tests.support.hub import HubSession
-from tests.support.replicas import Replica, bot_env, poll, start_replica
+from tests.support.replicas import Replica, bot_process_env, poll, start_replica
 
 pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
 
@@ -86,7 +86,7 @@ async def test_kill_9_during_claims_loses_no_hub_and_claims_none_twice(kit: Kit,
     (policies / "pool.yaml").write_text(pool_policy(kit))
     slack = SlackEmulator(signing_secret=SIGNING_SECRET)
     await slack.start()
-    env = bot_env(
+    env = bot_process_env(
         slack=slack,
         database_url=database,
         policies=policies,

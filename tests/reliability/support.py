@@ -13,7 +13,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,8 +30,10 @@ from bot.core.environment import Environment
 from bot.core.states import ACTIVE_STATES
 from bot.sandbox.emulator import SlackEmulator
 from bot.store.sql import SqlStore, make_engine
-from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, assert_acked, cluster_policy
+from tests.support.bot_harness import assert_acked, cluster_policy
 from tests.support.cluster import LocalCluster
+from tests.support.processes import free_port
+from tests.support.replicas import bot_process_env
 
 REPO = Path(__file__).resolve().parents[2]
 CHARTS = Path(__file__).resolve().parent / "charts"
@@ -53,24 +54,9 @@ def write_policy(directory: Path, cluster: LocalCluster, users: list[str], prefi
 
 
 def bot_env(cluster: LocalCluster, *, database: Path, policies: Path, slack: SlackEmulator) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "POLICIES_DIR": str(policies),
-        "KUBECONFIG": str(cluster.kubeconfig),
-        "HELM_BINARY": str(cluster.helm),
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "DEBUG",
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return bot_process_env(
+        slack=slack, database_url=f"sqlite:///{database}", policies=policies, cluster=cluster, LOG_LEVEL="DEBUG"
+    )
 
 
 async def poll(what: str, check: Callable[[], Any], *, timeout: float, interval: float = 0.2) -> Any:

@@ -34,7 +34,7 @@ from bot.sandbox.emulator import ApiCall, SlackEmulator
 from bot.store.sql import AuditEventRow, SchedulerLease, SqlStore, make_engine
 from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET, cluster_policy
 from tests.support.cluster import LocalCluster
-from tests.support.replicas import Replica, bot_env, pid_of, poll, start_replica
+from tests.support.replicas import Replica, bot_process_env, pid_of, poll, start_replica
 
 pytestmark = pytest.mark.cluster
 
@@ -112,7 +112,7 @@ async def deployment(database_url: str, cluster: LocalCluster, tmp: Path) -> Asy
     )
     slack = SlackEmulator(signing_secret=SIGNING_SECRET)
     await slack.start()
-    env = bot_env(
+    env = bot_process_env(
         slack=slack,
         database_url=database_url,
         policies=policies,

@@ -21,7 +21,7 @@ from tests.support.bot_harness import ADMIN_CHANNEL, SIGNING_SECRET
 from tests.support.cluster import LocalCluster
 from tests.support.processes import bot_process, free_port
 
-__all__ = ["Replica", "bot_env", "pid_of", "poll", "start_replica"]
+__all__ = ["Replica", "bot_process_env", "pid_of", "poll", "start_replica"]
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ class Replica:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def bot_env(
+def bot_process_env(
     *, slack: SlackEmulator, database_url: str, policies: Path, cluster: LocalCluster, **settings: str
 ) -> dict[str, str]:
     """The environment of a bot process against ``slack``, the database and the cluster;
