@@ -17,39 +17,20 @@ import json
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.common import machine
+from bench.deployers import TimedDeployer
 from bot.config import DEFAULT_CHART
 from bot.core.environment import Target
 from bot.core.policy import ClusterSpec
-from bot.core.ports import Deployed, HubRequest, Progress
 from bot.helm.deployer import HelmDeployer
 from bot.helm.kube import ClusterConnections
 from tests.support.bot_harness import BotUnderTest, cluster_policy, running_bot
 from tests.support.cluster import ensure_cluster
 
 OWNER = "U0BENCHLAUNCH"
-
-
-@dataclass
-class TimedDeployer:
-    """The real Helm deployer, with the time each deploy spends inside it recorded."""
-
-    inner: HelmDeployer
-    inside: dict[str, float] = field(default_factory=dict)
-
-    async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
-        started = time.perf_counter()
-        try:
-            return await self.inner.deploy(request, progress)
-        finally:
-            self.inside[request.target.namespace] = time.perf_counter() - started
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 async def _launch(bot: BotUnderTest, name: str) -> float:

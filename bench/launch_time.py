@@ -29,7 +29,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,10 +38,11 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bench.common import machine
+from bench.deployers import TimedDeployer
 from bot.config import DEFAULT_CHART
 from bot.core.environment import Target
 from bot.core.policy import ClusterSpec, Profile
-from bot.core.ports import Deployed, HubRequest, Progress
+from bot.core.ports import HubRequest
 from bot.helm import chart
 from bot.helm.deployer import HelmDeployer
 from bot.helm.kube import ClusterConnections
@@ -54,24 +54,6 @@ from tests.support.kube import admin_api
 
 OWNER = "U0BENCHREAL"
 INSTALLATION = f"bench-launch-{uuid.uuid4().hex[:6]}"
-
-
-@dataclass
-class TimedDeployer:
-    """The real Helm deployer, with the time each deploy spends inside it recorded."""
-
-    inner: HelmDeployer
-    inside: dict[str, float] = field(default_factory=dict)
-
-    async def deploy(self, request: HubRequest, progress: Progress) -> Deployed:
-        started = time.perf_counter()
-        try:
-            return await self.inner.deploy(request, progress)
-        finally:
-            self.inside[request.target.namespace] = time.perf_counter() - started
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def answers_at_once(url: str) -> bool:
