@@ -154,20 +154,8 @@ class Deploys:
     ) -> None:
         ctx = self.ctx
         ctx.secrets.register(env.id, deployed.password)
-        now = ctx.now()
         # The lifetime starts now, also for a hub that waited in a pool.
-        ready = await ctx.transition(
-            env.id,
-            State.DEPLOYING,
-            State.READY,
-            actor=SYSTEM,
-            action="ready",
-            detail=deployed.url,
-            ready_at=now,
-            expires_at=now + env.lifetime,
-            url=deployed.url,
-            **UNCLAIMED,
-        )
+        ready = await self._mark_ready(env, deployed.url, lifetime=env.lifetime)
         if ready is None:
             log.warning("environment %s left 'deploying' while we deployed it", env.id)
             return
@@ -180,31 +168,38 @@ class Deploys:
         """Deploy a warm pool's hub: nobody to tell, no lifetime until a launch takes it."""
         ctx = self.ctx
         pool = str(hub.pool)
+        failing = f"pool-failing:{pool}"  # the admins were told that this pool fails
         log.info("deploying hub %s of pool %s into %s/%s", hub.id, pool, hub.cluster, hub.namespace)
         outcome = await self._attempt(hub, ctx.deployer.deploy(self._request(hub), _unreported))
         if not isinstance(outcome, Deployed):
             ctx.metrics.pool_hub_deployed(pool, "failed")
             ctx.failing_pools[pool] = ctx.now() + POOL_PAUSE
             await self._roll_back(hub, outcome, None)
-            if f"pool-failing:{pool}" not in ctx.reported:
-                ctx.reported.add(f"pool-failing:{pool}")
+            if failing not in ctx.reported:
+                ctx.reported.add(failing)
                 await ctx.tell_admins(PoolFailing(pool, outcome))
             return
-        ready = await ctx.transition(
-            hub.id,
+        if await self._mark_ready(hub, outcome.url, lifetime=None) is not None:
+            ctx.metrics.pool_hub_deployed(pool, "ready")
+            ctx.failing_pools.pop(pool, None)
+            ctx.reported.discard(failing)
+
+    async def _mark_ready(self, env: Environment, url: str, *, lifetime: timedelta | None) -> Environment | None:
+        """``deploying`` to ``ready`` at ``url``; it expires ``lifetime`` from now (a pool's
+        hub, nobody's yet, never: ``None``). ``None`` if it was no longer deploying."""
+        now = self.ctx.now()
+        return await self.ctx.transition(
+            env.id,
             State.DEPLOYING,
             State.READY,
             actor=SYSTEM,
             action="ready",
-            detail=outcome.url,
-            ready_at=ctx.now(),
-            url=outcome.url,
+            detail=url,
+            ready_at=now,
+            expires_at=None if lifetime is None else now + lifetime,
+            url=url,
             **UNCLAIMED,
         )
-        if ready is not None:
-            ctx.metrics.pool_hub_deployed(pool, "ready")
-            ctx.failing_pools.pop(pool, None)
-            ctx.reported.discard(f"pool-failing:{pool}")
 
     async def _send_credentials(self, env: Environment, username: str, password: str) -> None:
         ctx = self.ctx
