@@ -89,6 +89,15 @@ claim_holder() {
     return 0
 }
 
+# "NAME NODE_DIR" of the claim, when it names another cluster than this one.
+other_claim() {
+    local holder_name holder_dir
+    read -r holder_name holder_dir <<<"$(claim_holder)"
+    if [[ -n $holder_name ]] && [[ $holder_name != "$CLUSTER_NAME" || $holder_dir != "$NODE_DIR" ]]; then
+        echo "$holder_name $holder_dir"
+    fi
+}
+
 # True if a component of the real node kept in DIR still runs. A claim whose node has
 # nothing left running is stale (the machine restarted, or the node was killed).
 holder_node_alive() {
@@ -106,12 +115,9 @@ holder_node_alive() {
 
 # The other cluster named by a stale claim, if there is one.
 stale_claim_holder() {
-    local holder holder_name holder_dir
-    holder=$(claim_holder)
-    [[ -n $holder ]] || return 0
-    read -r holder_name holder_dir <<<"$holder"
-    [[ $holder_name != "$CLUSTER_NAME" || $holder_dir != "$NODE_DIR" ]] || return 0
-    if [[ ! -d $holder_dir ]] || ! holder_node_alive "$holder_dir"; then echo "$holder_name"; fi
+    local holder_name holder_dir
+    read -r holder_name holder_dir <<<"$(other_claim)"
+    if [[ -n $holder_name ]] && ! holder_node_alive "$holder_dir"; then echo "$holder_name"; fi
 }
 
 # A stale claim's cluster is torn down (as `up` does with a stopped cluster of its own),
@@ -128,21 +134,17 @@ take_over_stale_claim() {
 
 # Prints why this machine cannot run the real node for this cluster; nothing if it can.
 real_node_obstacle() {
-    local holder holder_name holder_dir
+    local holder_name holder_dir
     real_node_wanted || { echo "JHB_REAL_NODE=0 asks for kwok nodes only" && return; }
     [[ $(id -u) == 0 ]] || { echo "the real node needs root (containerd, kubelet, iptables), and this is uid $(id -u)" && return; }
     [[ $(uname -s) == Linux ]] || { echo "the real node needs Linux" && return; }
     grep -qw overlay /proc/filesystems || { echo "the kernel has no overlay filesystem for containerd" && return; }
     [[ -d /sys/fs/cgroup ]] || { echo "no cgroup filesystem at /sys/fs/cgroup" && return; }
     command -v ip >/dev/null || { echo "no 'ip' command (iproute2)" && return; }
-    holder=$(claim_holder)
-    if [[ -n $holder ]]; then
-        read -r holder_name holder_dir <<<"$holder"
-        if [[ $holder_name != "$CLUSTER_NAME" || $holder_dir != "$NODE_DIR" ]] && [[ -d $holder_dir ]] &&
-            holder_node_alive "$holder_dir"; then
-            echo "cluster '$holder_name' already runs this machine's real node (one per machine; JHB_CLUSTER_NAME=$holder_name cluster/harness.sh down frees it)"
-            return
-        fi
+    read -r holder_name holder_dir <<<"$(other_claim)"
+    if [[ -n $holder_name ]] && holder_node_alive "$holder_dir"; then
+        echo "cluster '$holder_name' already runs this machine's real node (one per machine; JHB_CLUSTER_NAME=$holder_name cluster/harness.sh down frees it)"
+        return
     fi
     if ! command -v apt-get >/dev/null; then
         local package
@@ -625,9 +627,7 @@ claim_real_node() {
 }
 
 release_real_node() {
-    local holder_name holder_dir
-    read -r holder_name holder_dir <<<"$(claim_holder)"
-    if [[ $holder_name == "$CLUSTER_NAME" && $holder_dir == "$NODE_DIR" ]]; then rm -f "$CLAIM_FILE"; fi
+    if [[ -z $(other_claim) ]]; then rm -f "$CLAIM_FILE"; fi
     return 0
 }
 
