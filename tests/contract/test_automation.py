@@ -190,7 +190,7 @@ async def test_expiries_queued_behind_a_held_slot_are_each_torn_down_once(one_sl
         bot.clock.advance(timedelta(seconds=10))
         await bot.runtime.jobs.heartbeat()
         await lifecycle.resume()
-        await asyncio.sleep(0)  # let what resume started reach the slot's queue
+        await asyncio.sleep(0)  # wait-ok: one turn of the loop, to let what resume started reach the slot's queue
     assert bot.deployer.teardowns == []
 
     bot.deployer.gate.set()

@@ -46,7 +46,7 @@ async def _jobs_run_for(core: Core, duration: timedelta) -> None:
         elapsed += HEARTBEAT
         await core.lifecycle.heartbeat()
         await core.lifecycle.resume()
-        await asyncio.sleep(0)  # let what resume started reach the slot's queue
+        await asyncio.sleep(0)  # wait-ok: one turn of the loop, to let what resume started reach the slot's queue
 
 
 async def _interrupted_deploy(core: Core, name: str) -> Environment:

@@ -157,6 +157,7 @@ class Kit:
         )
 
     def sleeper(self, namespace: str, name: str, labels: Mapping[str, str] | None = None) -> None:
+        # wait-ok: the pod's own command, which keeps its container running
         self.pod(namespace, name, ["python3", "-c", "import time; time.sleep(10**6)"], labels=labels)
 
     def web_server(self, namespace: str, name: str, token: str, labels: Mapping[str, str] | None = None) -> None:

@@ -192,7 +192,7 @@ async def test_a_hub_waiting_for_its_turn_is_not_failed_for_the_wait() -> None:
     try:
         async with running({"crawling": _crawling, "healthy": _three_pages}) as hubs:
             crawling = asyncio.ensure_future(reader.latest_activity(at(hubs.api("crawling"))))
-            await asyncio.sleep(0)  # the crawling hub takes the only turn first
+            await asyncio.sleep(0)  # wait-ok: one turn of the loop; the crawling hub takes the only turn first
             started = time.monotonic()
             latest = await reader.latest_activity(at(hubs.api("healthy")))
             assert latest == T0 + timedelta(minutes=20)

@@ -57,7 +57,7 @@ def test_policy_warnings_are_logged_once_at_start_up(tmp_path: Path) -> None:
         while "serving Slack requests" not in log.read_text():
             assert bot.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+            time.sleep(0.1)  # wait-ok: polling the log, with a deadline
     finally:
         bot.terminate()
         bot.wait(timeout=30)
